@@ -1,0 +1,97 @@
+# civic: build, run and test. `make help` lists the targets.
+#
+#   make run [EMU=bochs|qemu|kvm]   build the ISO and boot it, terminal on civic's serial console
+#   make test [EMU=...]             host unit tests, then the system tests under emulation
+#   make CC=clang                   the kernel builds with clang too
+
+BUILD   ?= build
+EMU     ?= bochs
+MEM     ?= 256
+PYTHON  ?= python3
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+HOSTCC  ?= gcc
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+    -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 -fno-stack-protector \
+    -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
+    -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+    -Wno-unused-parameter -I. -MMD -MP
+KERNEL_ASFLAGS := -I. -MMD -MP -fno-pic -fno-pie
+KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=0x1000 \
+    -Wl,-z,noexecstack -Wl,--build-id=none -T linker.ld
+
+# Every kernel source file in the module folders is part of the image.
+KERNEL_DIRS := boot arch/x86 kernel mm net drivers/e1000
+KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
+
+ISO := $(BUILD)/civic.iso
+ELF := $(BUILD)/civic.elf
+
+.PHONY: all iso run test unit system deps clean help format-check
+
+all: $(ELF) $(ISO)
+iso: $(ISO)
+
+$(BUILD)/kernel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+$(ELF): $(KERNEL_OBJS) linker.ld
+	$(CC) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@size $@ | tail -n 1 | awk '{ printf "civic.elf: text %d, data %d, bss %d bytes\n", $$1, $$2, $$3 }'
+
+$(ISO): $(ELF) boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(ELF) $(BUILD)/iso/boot/civic.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# Installs the Debian packages the build and the tests need (quick when all are present).
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory $(ISO)
+	$(PYTHON) tests/system/civic_run.py --emu $(EMU) --mem $(MEM) --iso $(ISO)
+
+# ---- host unit tests: each tests/unit/test_X.c names the kernel sources it compiles in a
+# line "// unit-sources: a.c b.c" ----
+UNIT_CFLAGS := -std=gnu11 -O1 -g -I. -DCIVIC_HOST_TEST -Wall -Wextra -Werror -Wno-unused-parameter \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+unit_sources = $(shell sed -n 's|^// unit-sources: ||p' $(1))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
+
+unit: $(UNIT_TESTS)
+	@$(PYTHON) tests/run_unit.py $(UNIT_TESTS)
+
+system: $(ISO)
+	$(PYTHON) tests/system/run_tests.py --emu $(EMU) --iso $(ISO) --results $(BUILD)/system-results.txt
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit system
+	@$(PYTHON) tests/summary.py $(BUILD)/unit-results.txt $(BUILD)/system-results.txt
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+-include $(KERNEL_OBJS:.o=.d)
