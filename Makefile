@@ -20,7 +20,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=ker
     -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
     -Wno-unused-parameter -I. -MMD -MP
 KERNEL_ASFLAGS := -I. -MMD -MP -fno-pic -fno-pie
-KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--no-dynamic-linker -Wl,-z,max-page-size=0x1000 \
+KERNEL_LDFLAGS := -nostdlib -static -Wl,--no-dynamic-linker -Wl,-z,max-page-size=0x1000 \
     -Wl,-z,noexecstack -Wl,--build-id=none -T linker.ld
 
 # Every kernel source file in the module folders is part of the image.
@@ -31,6 +31,13 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 ISO := $(BUILD)/civic.iso
 ELF := $(BUILD)/civic.elf
 
+# Quiet by default (V=1 shows the commands).
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 .PHONY: all iso run test unit system deps clean help format-check
 
 all: $(ELF) $(ISO)
@@ -38,21 +45,31 @@ iso: $(ISO)
 
 $(BUILD)/kernel/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# The version string names the commit (and a dirty tree), so a boot log says what ran.
+GIT_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/kernel/kernel/version.c.o: KERNEL_CFLAGS += -DCIVIC_GIT_VERSION='"$(GIT_VERSION)"'
+$(BUILD)/kernel/kernel/version.c.o: .FORCE
+.PHONY: .FORCE
 
 $(ELF): $(KERNEL_OBJS) linker.ld
-	$(CC) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 	@size $@ | tail -n 1 | awk '{ printf "civic.elf: text %d, data %d, bss %d bytes\n", $$1, $$2, $$3 }'
 
 $(ISO): $(ELF) boot/grub.cfg
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	cp $(ELF) $(BUILD)/iso/boot/civic.elf
-	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@$(if $(Q),echo "  ISO     $@")
+	$(Q)cp $(ELF) $(BUILD)/iso/boot/civic.elf
+	$(Q)cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # Installs the Debian packages the build and the tests need (quick when all are present).
 deps:
@@ -72,7 +89,8 @@ unit_sources = $(shell sed -n 's|^// unit-sources: ||p' $(1))
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
 
 unit: $(UNIT_TESTS)
 	@$(PYTHON) tests/run_unit.py $(UNIT_TESTS)
