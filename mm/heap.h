@@ -32,7 +32,8 @@ struct heap_slab; /* private */
 
 struct heap {
     struct heap_page_source src;
-    struct heap_slab *partial[HEAP_SIZE_CLASSES];
+    struct heap_slab *partial[HEAP_SIZE_CLASSES]; /* slabs with free and live objects */
+    struct heap_slab *empty[HEAP_SIZE_CLASSES];   /* at most one cached empty slab per class */
     struct heap_stats stats;
 };
 
