@@ -40,8 +40,8 @@ static int parse_int(const char **p)
 }
 
 /* Emits digits of v in base with the sign/prefix and padding rules of printf. */
-static void put_number(struct out *o, const struct spec *s, uint64_t v, bool negative, unsigned base,
-                       bool upper)
+static void put_number(struct out *o, const struct spec *s, uint64_t v, bool is_signed,
+                       bool negative, unsigned base, bool upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char buf[24];
@@ -58,14 +58,14 @@ static void put_number(struct out *o, const struct spec *s, uint64_t v, bool neg
     const char *prefix = "";
     if (negative)
         prefix = "-";
-    else if (s->plus && base == 10)
+    else if (s->plus && is_signed)
         prefix = "+";
-    else if (s->space && base == 10)
+    else if (s->space && is_signed)
         prefix = " ";
     else if (s->alt && base == 16 && n > 0 && !(n == 1 && buf[0] == '0'))
         prefix = upper ? "0X" : "0x";
-    else if (s->alt && base == 8 && buf[n - 1] != '0')
-        prefix = "0";
+    else if (s->alt && base == 8 && (n == 0 || buf[n - 1] != '0') && s->precision <= n)
+        prefix = "0"; /* '#' raises the precision just enough for a leading 0 */
 
     int prefix_len = 0;
     while (prefix[prefix_len])
@@ -92,7 +92,7 @@ static void put_string(struct out *o, const struct spec *s, const char *str)
     if (!str)
         str = "(null)";
     int len = 0;
-    while (str[len] && (s->precision < 0 || len < s->precision))
+    while ((s->precision < 0 || len < s->precision) && str[len])
         len++;
     int fill = s->width > len ? s->width - len : 0;
     if (!s->left)
@@ -189,17 +189,21 @@ int kvformat(format_emit_fn emit, void *ctx, const char *fmt, va_list ap_in)
         case 'i': {
             int64_t v = signed_arg(&ap, s.length);
             uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-            put_number(&o, &s, mag, v < 0, 10, false);
+            put_number(&o, &s, mag, true, v < 0, 10, false);
             break;
         }
-        case 'u': put_number(&o, &s, unsigned_arg(&ap, s.length), false, 10, false); break;
-        case 'x': put_number(&o, &s, unsigned_arg(&ap, s.length), false, 16, false); break;
-        case 'X': put_number(&o, &s, unsigned_arg(&ap, s.length), false, 16, true); break;
-        case 'o': put_number(&o, &s, unsigned_arg(&ap, s.length), false, 8, false); break;
+        case 'u': put_number(&o, &s, unsigned_arg(&ap, s.length), false, false, 10, false); break;
+        case 'x': put_number(&o, &s, unsigned_arg(&ap, s.length), false, false, 16, false); break;
+        case 'X': put_number(&o, &s, unsigned_arg(&ap, s.length), false, false, 16, true); break;
+        case 'o': put_number(&o, &s, unsigned_arg(&ap, s.length), false, false, 8, false); break;
         case 'p': {
+            uint64_t ptr = (uint64_t)(uintptr_t)va_arg(ap, void *);
             struct spec ps = s;
             ps.alt = true;
-            put_number(&o, &ps, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16, false);
+            if (ptr == 0)
+                put_string(&o, &ps, "0x0"); /* '#' alone would print a bare 0 */
+            else
+                put_number(&o, &ps, ptr, false, false, 16, false);
             break;
         }
         case 'c': {

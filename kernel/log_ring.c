@@ -42,6 +42,8 @@ void log_ring_append(struct log_ring *r, const char *text, size_t len)
 void log_ring_for_each(const struct log_ring *r, char *scratch, size_t line_max,
                        void (*emit)(const char *line, void *ctx), void *ctx)
 {
+    if (line_max == 0)
+        return;
     size_t n = 0;
     size_t i = 0;
     while (i < r->used) {

@@ -17,6 +17,6 @@ void log_ring_init(struct log_ring *r, char *buf, size_t size);
 /* Appends one line (no newline in text; one is stored). A line longer than the ring is cut. */
 void log_ring_append(struct log_ring *r, const char *text, size_t len);
 /* Calls emit for each retained line, oldest first; the line is NUL-terminated in a scratch
- * buffer of line_max bytes (longer lines are cut). */
+ * buffer of line_max bytes (longer lines are cut; line_max 0 emits nothing). */
 void log_ring_for_each(const struct log_ring *r, char *scratch, size_t line_max,
                        void (*emit)(const char *line, void *ctx), void *ctx);
