@@ -212,6 +212,7 @@ boot_stack_top:
 
     .bss
     .balign 16
-    .globl kernel_stack_top
-kernel_stack:    .skip 32768
+    .globl kernel_stack_bottom, kernel_stack_top
+kernel_stack_bottom:
+    .skip 32768
 kernel_stack_top:

@@ -1,0 +1,41 @@
+/*
+ * IOAPIC registers (Intel 82093AA I/O APIC datasheet, 3.0-3.2) and the redirection-entry
+ * encoding, including how ACPI's MPS INTI flags (ACPI spec 6.x, Table 5.50) choose polarity and
+ * trigger mode.
+ */
+#pragma once
+#include <stdint.h>
+
+#define IOAPIC_MMIO_SIZE 0x20
+#define IOAPIC_IOREGSEL 0x00 /* byte offsets of the two MMIO registers */
+#define IOAPIC_IOWIN 0x10
+
+#define IOAPIC_ID 0x00
+#define IOAPIC_VER 0x01 /* bits 23-16: maximum redirection entry (entries - 1) */
+#define IOAPIC_ARB 0x02
+#define IOAPIC_REDTBL(n) (0x10 + 2 * (n)) /* low dword; high dword at +1 */
+
+#define IOAPIC_VER_MAX_REDIR(v) (((v) >> 16) & 0xff)
+
+/* Redirection entry bits. */
+#define IOAPIC_REDIR_DELIVERY_FIXED (0ull << 8)
+#define IOAPIC_REDIR_DEST_PHYSICAL (0ull << 11)
+#define IOAPIC_REDIR_ACTIVE_LOW (1ull << 13)
+#define IOAPIC_REDIR_LEVEL (1ull << 15)
+#define IOAPIC_REDIR_MASKED (1ull << 16)
+#define IOAPIC_REDIR_DEST_SHIFT 56
+
+/* MPS INTI flags. */
+#define MPS_INTI_POLARITY_MASK 0x3u
+#define MPS_INTI_POLARITY_CONFORMS 0x0u
+#define MPS_INTI_POLARITY_HIGH 0x1u
+#define MPS_INTI_POLARITY_LOW 0x3u
+#define MPS_INTI_TRIGGER_MASK 0xcu
+#define MPS_INTI_TRIGGER_CONFORMS 0x0u
+#define MPS_INTI_TRIGGER_EDGE 0x4u
+#define MPS_INTI_TRIGGER_LEVEL 0xcu
+
+/* The redirection entry for an ISA interrupt with these INTI flags ("conforms" means the ISA
+ * bus: edge triggered, active high), delivered fixed to APIC ID dest in physical mode,
+ * unmasked. */
+uint64_t ioapic_isa_redir_entry(uint8_t vector, uint16_t inti_flags, uint8_t dest);
