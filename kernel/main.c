@@ -91,6 +91,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
         panic("mm: no usable RAM in the boot memory map");
     if (paging_init(memmap_max_end(&usable)) != CIVIC_OK)
         panic("paging: cannot build the kernel address space");
+    /* RAM beyond the direct map cannot be reached, so it must not be handed out. */
+    memmap_subtract(&usable, paging_direct_map_end(), UINT64_MAX);
     if (pmm_init(&usable) != CIVIC_OK)
         panic("mm: cannot set up the frame allocator");
     kmalloc_init();
