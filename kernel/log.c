@@ -16,21 +16,6 @@ static char ring_buf[32768];
 static struct log_ring ring = { ring_buf, sizeof ring_buf, 0, 0, 0 };
 static enum log_level console_level = LOG_INFO;
 
-static const char *const level_names[] = { "err", "warn", "info", "debug" };
-
-const char *log_level_name(enum log_level level)
-{
-    return (unsigned)level < 4 ? level_names[level] : "?";
-}
-
-int log_level_parse(const char *name)
-{
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, level_names[i]) == 0)
-            return i;
-    return -1;
-}
-
 void log_set_console_level(enum log_level level) { console_level = level; }
 enum log_level log_console_level(void) { return console_level; }
 

@@ -15,6 +15,7 @@
 #include "boot/multiboot2.h"
 #include "kernel/arch.h"
 #include "kernel/boot.h"
+#include "kernel/boot_options.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/monitor.h"
@@ -46,6 +47,12 @@ static void boot_warn(void *ctx, const char *msg)
 {
     (void)ctx;
     log_warn("boot: multiboot2: %s", msg);
+}
+
+static void boot_warn_option(void *ctx, const char *msg)
+{
+    (void)ctx;
+    log_warn("boot: %s", msg);
 }
 
 /* Usable RAM: available memory-map entries minus the first MiB (firmware data), the kernel
@@ -80,6 +87,11 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
     if (mb2_parse((const void *)(uintptr_t)mbi_phys, MBI_READ_LIMIT, mbi_phys, &boot_info_storage,
                   boot_warn, NULL) != CIVIC_OK)
         panic("boot: the Multiboot2 boot information at %#x is unusable", mbi_phys);
+
+    struct boot_options opts;
+    boot_options_parse(boot_info->cmdline, &opts, boot_warn_option, NULL);
+    if (opts.console_log_level >= 0)
+        log_set_console_level((enum log_level)opts.console_log_level);
 
     gdt_init();
     idt_init();

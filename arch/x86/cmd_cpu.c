@@ -11,8 +11,8 @@ static civic_err cmd_cpu(int argc, char **argv)
         return shell_usage_error("cpu", "takes no arguments");
     const struct cpu_info *c = cpu_get();
     const struct vmx_caps *v = &c->vmx;
-    kprintf("vendor=%s\nmodel=\"%s\"\nfamily=%u model_id=%u stepping=%u\n", c->vendor, c->brand,
-            c->family, c->model, c->stepping);
+    kprintf("vendor=%s\nmodel=\"%s\"\n", c->vendor, c->brand);
+    kprintf("family=%u\nmodel_id=%u\nstepping=%u\n", c->family, c->model, c->stepping);
     kprintf("nx=%s\npage_1g=%s\nx2apic=%s\ninvariant_tsc=%s\n", yn(c->nx), yn(c->pdpe1gb),
             yn(c->x2apic), yn(c->invariant_tsc));
     kprintf("vmx=%s\nvmx_enabled_by_firmware=%s\n", yn(v->cpuid_vmx), yn(v->enabled_by_firmware));

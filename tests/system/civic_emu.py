@@ -468,10 +468,16 @@ class Bochs(Emulator):
     # written to port 0x8900, and ACPI S5 (SLP_TYP/SLP_EN in PM1a_CNT).
     POWEROFF_TEXTS = ("Shutdown port: shutdown requested", "ACPI control: soft power off")
 
-    def __init__(self, *args, break_at=None, **kwargs):
+    def __init__(self, *args, break_at=None, clock="none", **kwargs):
         """break_at: a linear address (e.g. symbol_address(elf, "monitor_loop")); the debugger
-        stops there once, records the instruction count (icount_at_break) and continues."""
+        stops there once, records the instruction count (icount_at_break) and continues.
+        clock: Bochs's clock sync mode. "none" (tests, benchmarks): emulated time is a function of
+        instructions, repeatable, and races ahead while the CPU idles in HLT. "slowdown"
+        (interactive use): emulated time never runs ahead of the wall clock."""
         super().__init__(*args, **kwargs)
+        if clock not in ("none", "slowdown", "realtime", "both"):
+            raise EmulatorError("unknown Bochs clock sync mode %r" % clock)
+        self.clock = clock
         if self.ips < 1_000_000:
             raise EmulatorError("Bochs needs ips >= 1000000")
         self.break_at = break_at
@@ -484,8 +490,8 @@ class Bochs(Emulator):
             "vgaromimage: file=%s" % BOCHS_VGABIOS,
             "ata0-master: type=cdrom, path=%s, status=inserted" % self.iso,
             "boot: cdrom",
-            # Emulated time advances with instructions only: runs are repeatable.
-            "clock: sync=none",
+            # sync=none: emulated time advances with instructions only, so runs are repeatable.
+            "clock: sync=%s" % self.clock,
             # The Debian build has no 'nogui'; rfb with timeout=0 does not wait for a viewer.
             'display_library: rfb, options="timeout=0"',
             "com1: enabled=1, mode=socket-server, dev=127.0.0.1:%d" % self.port,
@@ -601,9 +607,12 @@ def symbol_address(elf, name):
     return None
 
 
-def make_emulator(kind, iso, workdir, **kwargs):
-    """kind: bochs, qemu or kvm (QEMU with -enable-kvm -cpu host)."""
+def make_emulator(kind, iso, workdir, clock=None, **kwargs):
+    """kind: bochs, qemu or kvm (QEMU with -enable-kvm -cpu host). clock: Bochs's sync mode
+    (ignored by QEMU, whose clock is the host's)."""
     if kind == "bochs":
+        if clock:
+            kwargs["clock"] = clock
         return Bochs(iso, workdir, **kwargs)
     if kind == "qemu":
         return Qemu(iso, workdir, **kwargs)

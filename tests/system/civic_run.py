@@ -75,7 +75,8 @@ def main():
     civic_emu.raise_on_sigterm()
     saved = termios.tcgetattr(sys.stdin.fileno()) if interactive else None
     try:
-        emu = make_emulator(args.emu, args.iso, workdir, mem_mib=args.mem, ips=args.ips)
+        emu = make_emulator(args.emu, args.iso, workdir, mem_mib=args.mem, ips=args.ips,
+                            clock="slowdown")
     except EmulatorError as e:
         print("civic_run: %s" % e, file=sys.stderr)
         return 2

@@ -79,10 +79,11 @@ class Context:
         self.notes = []
         self.test_name = None
 
-    def _boot(self, name, mem):
+    def _boot(self, name, mem, iso=None):
         workdir = os.path.join(self.root, name)
         shutil.rmtree(workdir, ignore_errors=True)
-        emu = make_emulator(self.args.emu, self.args.iso, workdir, mem_mib=mem, ips=self.args.ips)
+        emu = make_emulator(self.args.emu, iso or self.args.iso, workdir, mem_mib=mem,
+                            ips=self.args.ips)
         inst = Instance(emu)
         self.instances.append(inst)
         try:
@@ -110,9 +111,9 @@ class Context:
         self._used_shared = True
         return self._shared.emu.console
 
-    def boot(self, mem=SHARED_MEM_MIB):
+    def boot(self, mem=SHARED_MEM_MIB, iso=None):
         """A private instance for this test, booted to the prompt; killed when the test ends."""
-        inst = self._boot("%s-%d" % (self.test_name, len(self._own) + 1), mem)
+        inst = self._boot("%s-%d" % (self.test_name, len(self._own) + 1), mem, iso)
         self._own.append(inst)
         return inst.emu
 
@@ -318,6 +319,71 @@ def uptime_increases(ctx):
 
 
 @test
+def help_for_one_command(ctx):
+    con = ctx.shell()
+    lines = con.command("help mem", COMMAND_TIMEOUT)
+    check(lines and lines[0].startswith("mem"), "help mem printed:\n%s" % show(lines))
+    lines = con.command("help nosuchcommand", COMMAND_TIMEOUT)
+    check(len(lines) == 1 and lines[0].startswith("error:"),
+          "help of an unknown command should print one error line:\n%s" % show(lines))
+    lines = con.command("version extra", COMMAND_TIMEOUT)
+    check(len(lines) == 1 and lines[0].startswith("error:") and "usage: version" in lines[0],
+          "a bad argument should print one error line with the usage:\n%s" % show(lines))
+
+
+@test
+def log_ring_and_level(ctx):
+    con = ctx.shell()
+    lines = con.command("log", COMMAND_TIMEOUT)
+    check(any(re.search(r"info: civic .* starting", line) for line in lines),
+          "log does not show the boot's first line:\n%s" % show(lines[:20]))
+    check(any("cpu:" in line for line in lines), "log lacks the cpu line:\n%s" % show(lines))
+    lines = con.command("log level=debug", COMMAND_TIMEOUT)
+    check(lines == ["console_level=debug"], "log level=debug printed:\n%s" % show(lines))
+    lines = con.command("log level=loud", COMMAND_TIMEOUT)
+    check(len(lines) == 1 and lines[0].startswith("error:"),
+          "log level=loud should be one error line:\n%s" % show(lines))
+    con.command("log level=info", COMMAND_TIMEOUT)
+
+
+@test
+def boot_options_and_modules(ctx):
+    if not ctx.args.test_iso:
+        raise Skip("no --test-iso given")
+    emu = ctx.boot(iso=ctx.args.test_iso)
+    con = emu.console
+    facts = kv(con.command("cmdline", COMMAND_TIMEOUT))
+    check(facts.get("cmdline") == '"log=info no-such-option=1"',
+          "cmdline reports %r" % facts.get("cmdline"))
+    check(facts.get("bootloader", "").startswith('"GRUB'), "bootloader is %r"
+          % facts.get("bootloader"))
+    lines = con.command("modules", COMMAND_TIMEOUT)
+    check(lines[:1] == ["count=1"], "modules should report count=1:\n%s" % show(lines))
+    m = re.match(r'^module=0 start=0x[0-9a-f]+ size=(\d+) cmdline="testmod role=check"$',
+                 lines[1] if len(lines) > 1 else "")
+    check(m and int(m.group(1)) == 5000, "modules' module line is wrong:\n%s" % show(lines))
+    log = con.command("log", COMMAND_TIMEOUT)
+    check(any("unknown option 'no-such-option=1' ignored" in line for line in log),
+          "the unknown boot option was not reported:\n%s" % show(log[:20]))
+    check_mem(con, SHARED_MEM_MIB)  # the module's frames are reserved, the rest is usable
+
+
+@test
+def fault_dump(ctx):
+    emu = ctx.boot()
+    con = emu.console
+    con.skip_pending()
+    con.send("fault pf\r")
+    _, text = con.expect("civic: this CPU is stopped.", COMMAND_TIMEOUT)
+    text = text.replace("\r", "")
+    for needed in (r"FAULT: #PF Page Fault \(vector 14\), error code 0x0",
+                   r"CR2 0x0000000000000010", r"RIP 0xffffffff8[0-9a-f]{7}", r"RAX 0x",
+                   r"R15 0x", r"CR3 0x", r"backtrace", r"#1  0xffffffff8[0-9a-f]{7}"):
+        check(re.search(needed, text), "the fault dump lacks %r:\n%s"
+              % (needed, show(text.splitlines()[-25:])))
+
+
+@test
 def poweroff(ctx):
     emu = ctx.boot()
     clean = emu.poweroff(60)
@@ -331,6 +397,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--emu", default="bochs", choices=civic_emu.EMULATORS)
     ap.add_argument("--iso", default="build/civic.iso")
+    ap.add_argument("--test-iso", help="the ISO with boot options and a module "
+                    "(build/civic-test.iso)")
     ap.add_argument("--results", help='write "passed=N failed=N skipped=N" to this file')
     ap.add_argument("-k", dest="pattern", help="run only tests whose name contains PATTERN "
                     "(a regex)")
