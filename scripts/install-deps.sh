@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     gcc make binutils clang          # kernel (gcc or clang) and host tests
     grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools   # grub-mkrescue: BIOS + UEFI ISO
+    ovmf                             # UEFI firmware for QEMU: the ISO's UEFI boot path is tested
     bochs bochs-term bochsbios vgabios   # the VMX-capable emulator (CI platform); bochs-term
                                      # satisfies its GUI dependency without wxWidgets
     qemu-system-x86                  # the second NIC/CPU model, and KVM on workstations

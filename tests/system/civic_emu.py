@@ -562,9 +562,13 @@ class Qemu(Emulator):
     kind = "qemu"
     log_name = "qemu.log"
 
-    def __init__(self, *args, kvm=False, **kwargs):
+    def __init__(self, *args, kvm=False, firmware=None, **kwargs):
+        """firmware: a UEFI image (e.g. OVMF_FIRMWARE) instead of QEMU's BIOS."""
         super().__init__(*args, **kwargs)
         self.kvm = kvm
+        self.firmware = firmware
+        if firmware and not os.path.exists(firmware):
+            raise EmulatorError("firmware image %s is missing (Debian package ovmf)" % firmware)
         if kvm:
             self.kind = "kvm"
             if not os.path.exists("/dev/kvm"):
@@ -582,6 +586,8 @@ class Qemu(Emulator):
                 "-no-reboot", "-monitor", "none", "-D", self.path(self.log_name)]
         if self.kvm:
             args += ["-enable-kvm", "-cpu", "host"]
+        if self.firmware:
+            args += ["-bios", self.firmware]
         return args
 
     def _is_clean_exit(self, returncode):
@@ -607,9 +613,16 @@ def symbol_address(elf, name):
     return None
 
 
-def make_emulator(kind, iso, workdir, clock=None, **kwargs):
+OVMF_FIRMWARE = "/usr/share/ovmf/OVMF.fd"
+
+
+def make_emulator(kind, iso, workdir, clock=None, firmware=None, **kwargs):
     """kind: bochs, qemu or kvm (QEMU with -enable-kvm -cpu host). clock: Bochs's sync mode
-    (ignored by QEMU, whose clock is the host's)."""
+    (ignored by QEMU, whose clock is the host's). firmware: a UEFI image, QEMU only."""
+    if firmware:
+        if kind == "bochs":
+            raise EmulatorError("Bochs boots with its BIOS only; UEFI needs EMU=qemu or kvm")
+        kwargs["firmware"] = firmware
     if kind == "bochs":
         if clock:
             kwargs["clock"] = clock

@@ -79,11 +79,11 @@ class Context:
         self.notes = []
         self.test_name = None
 
-    def _boot(self, name, mem, iso=None):
+    def _boot(self, name, mem, iso=None, firmware=None):
         workdir = os.path.join(self.root, name)
         shutil.rmtree(workdir, ignore_errors=True)
         emu = make_emulator(self.args.emu, iso or self.args.iso, workdir, mem_mib=mem,
-                            ips=self.args.ips)
+                            ips=self.args.ips, firmware=firmware)
         inst = Instance(emu)
         self.instances.append(inst)
         try:
@@ -111,9 +111,9 @@ class Context:
         self._used_shared = True
         return self._shared.emu.console
 
-    def boot(self, mem=SHARED_MEM_MIB, iso=None):
+    def boot(self, mem=SHARED_MEM_MIB, iso=None, firmware=None):
         """A private instance for this test, booted to the prompt; killed when the test ends."""
-        inst = self._boot("%s-%d" % (self.test_name, len(self._own) + 1), mem, iso)
+        inst = self._boot("%s-%d" % (self.test_name, len(self._own) + 1), mem, iso, firmware)
         self._own.append(inst)
         return inst.emu
 
@@ -381,6 +381,21 @@ def fault_dump(ctx):
                    r"R15 0x", r"CR3 0x", r"backtrace", r"#1  0xffffffff8[0-9a-f]{7}"):
         check(re.search(needed, text), "the fault dump lacks %r:\n%s"
               % (needed, show(text.splitlines()[-25:])))
+
+
+@test
+def uefi_boot(ctx):
+    # The ISO's UEFI path: GRUB for x86_64-efi loads civic; the memory map and the RSDP come from
+    # the firmware through GRUB. Bochs has no UEFI firmware, so this runs under QEMU/KVM only.
+    if ctx.args.emu == "bochs":
+        raise Skip("Bochs has no UEFI firmware; runs under EMU=qemu")
+    emu = ctx.boot(firmware=civic_emu.OVMF_FIRMWARE)
+    n = check_mem(emu.console, SHARED_MEM_MIB)
+    lines = emu.console.command("log", COMMAND_TIMEOUT)
+    check(any("acpi:" in line and "S5 found" in line for line in lines),
+          "ACPI tables (and \\_S5_) not found under UEFI:\n%s" % show(lines[:20]))
+    check(emu.poweroff(60), "UEFI boot: poweroff did not end QEMU")
+    ctx.note("total_kib=%d" % n["total_kib"])
 
 
 @test

@@ -1,0 +1,105 @@
+// unit-sources: kernel/boot_options.c kernel/shell_parse.c kernel/format.c kernel/log_level.c
+/* Boot command-line options: known options applied, bad ones reported and ignored. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernel/boot_options.h"
+#include "kernel/log.h"
+
+static char warnings[8][160];
+static unsigned nwarn;
+
+static void warn(void *ctx, const char *msg)
+{
+    if (nwarn < 8)
+        snprintf(warnings[nwarn], sizeof warnings[nwarn], "%s", msg);
+    nwarn++;
+}
+
+static int setup(void **state)
+{
+    nwarn = 0;
+    memset(warnings, 0, sizeof warnings);
+    return 0;
+}
+
+static void test_empty(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("", &o, warn, NULL), 0);
+    assert_int_equal(o.console_log_level, -1);
+    assert_int_equal(nwarn, 0);
+}
+
+static void test_log_levels(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("log=debug", &o, warn, NULL), 0);
+    assert_int_equal(o.console_log_level, LOG_DEBUG);
+    assert_int_equal(boot_options_parse("  log=err  ", &o, warn, NULL), 0);
+    assert_int_equal(o.console_log_level, LOG_ERR);
+    /* the last one wins */
+    assert_int_equal(boot_options_parse("log=warn log=info", &o, warn, NULL), 0);
+    assert_int_equal(o.console_log_level, LOG_INFO);
+}
+
+static void test_bad_level_reported(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("log=loud", &o, warn, NULL), 1);
+    assert_int_equal(o.console_log_level, -1);
+    assert_string_equal(warnings[0], "log=loud: expected err, warn, info or debug");
+}
+
+static void test_unknown_options_reported_rest_applied(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("foo=1 log=debug bar", &o, warn, NULL), 2);
+    assert_int_equal(o.console_log_level, LOG_DEBUG);
+    assert_string_equal(warnings[0], "unknown option 'foo=1' ignored");
+    assert_string_equal(warnings[1], "unknown option 'bar' ignored");
+}
+
+static void test_unterminated_quote(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("log=debug x=\"abc", &o, warn, NULL), 1);
+    assert_int_equal(o.console_log_level, -1);
+    assert_string_equal(warnings[0], "command line: unterminated quote; options ignored");
+}
+
+static void test_overlong_line(void **state)
+{
+    static char line[2000];
+    memset(line, 'a', sizeof line - 1);
+    struct boot_options o;
+    assert_int_equal(boot_options_parse(line, &o, warn, NULL), 1);
+    assert_int_equal(o.console_log_level, -1);
+    assert_non_null(strstr(warnings[0], "longer than"));
+}
+
+static void test_null_warn_is_allowed(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("nonsense", &o, NULL, NULL), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_empty, setup),
+        cmocka_unit_test_setup(test_log_levels, setup),
+        cmocka_unit_test_setup(test_bad_level_reported, setup),
+        cmocka_unit_test_setup(test_unknown_options_reported_rest_applied, setup),
+        cmocka_unit_test_setup(test_unterminated_quote, setup),
+        cmocka_unit_test_setup(test_overlong_line, setup),
+        cmocka_unit_test_setup(test_null_warn_is_allowed, setup),
+    };
+    return cmocka_run_group_tests_name("boot_options", tests, NULL, NULL);
+}
