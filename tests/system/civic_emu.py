@@ -562,11 +562,15 @@ class Qemu(Emulator):
     kind = "qemu"
     log_name = "qemu.log"
 
-    def __init__(self, *args, kvm=False, firmware=None, **kwargs):
-        """firmware: a UEFI image (e.g. OVMF_FIRMWARE) instead of QEMU's BIOS."""
+    def __init__(self, *args, kvm=False, firmware=None, cpu_model=None, **kwargs):
+        """firmware: a UEFI image (e.g. OVMF_FIRMWARE) instead of QEMU's BIOS. cpu_model: a
+        QEMU -cpu model (TCG only), e.g. qemu32 for a CPU without long mode."""
         super().__init__(*args, **kwargs)
         self.kvm = kvm
         self.firmware = firmware
+        self.cpu_model = cpu_model
+        if kvm and cpu_model:
+            raise EmulatorError("EMU=kvm always uses -cpu host")
         if firmware and not os.path.exists(firmware):
             raise EmulatorError("firmware image %s is missing (Debian package ovmf)" % firmware)
         if kvm:
@@ -588,6 +592,8 @@ class Qemu(Emulator):
             args += ["-enable-kvm", "-cpu", "host"]
         if self.firmware:
             args += ["-bios", self.firmware]
+        if self.cpu_model:
+            args += ["-cpu", self.cpu_model]
         return args
 
     def _is_clean_exit(self, returncode):
@@ -616,13 +622,14 @@ def symbol_address(elf, name):
 OVMF_FIRMWARE = "/usr/share/ovmf/OVMF.fd"
 
 
-def make_emulator(kind, iso, workdir, clock=None, firmware=None, **kwargs):
+def make_emulator(kind, iso, workdir, clock=None, firmware=None, cpu_model=None, **kwargs):
     """kind: bochs, qemu or kvm (QEMU with -enable-kvm -cpu host). clock: Bochs's sync mode
-    (ignored by QEMU, whose clock is the host's). firmware: a UEFI image, QEMU only."""
-    if firmware:
+    (ignored by QEMU, whose clock is the host's). firmware (a UEFI image) and cpu_model (a -cpu
+    model): QEMU only."""
+    if firmware or cpu_model:
         if kind == "bochs":
-            raise EmulatorError("Bochs boots with its BIOS only; UEFI needs EMU=qemu or kvm")
-        kwargs["firmware"] = firmware
+            raise EmulatorError("firmware and cpu_model are QEMU options")
+        kwargs.update(firmware=firmware, cpu_model=cpu_model)
     if kind == "bochs":
         if clock:
             kwargs["clock"] = clock

@@ -384,6 +384,32 @@ def fault_dump(ctx):
 
 
 @test
+def interrupts_arrive(ctx):
+    # The LAPIC tick and the COM1 receive interrupt through the IOAPIC (ISA IRQ 4 -> 0x34).
+    con = ctx.shell()
+    con.command("echo typing", COMMAND_TIMEOUT)
+    facts = kv(con.command("irqs", COMMAND_TIMEOUT))
+    check(int(facts.get("ticks", "0")) > 0, "no LAPIC ticks: %r" % facts)
+    check(int(facts.get("vector_0xf0", "0")) > 0, "no interrupts at the tick vector: %r" % facts)
+    check(int(facts.get("vector_0x34", "0")) > 0, "no COM1 receive interrupts: %r" % facts)
+    ctx.note("ticks=%s com1=%s" % (facts["ticks"], facts["vector_0x34"]))
+
+
+@test
+def no_long_mode(ctx):
+    # A 32-bit-only CPU: civic's 32-bit entry must say so on COM1 rather than crash silently.
+    if ctx.args.emu != "qemu":
+        raise Skip("needs QEMU's qemu32 CPU model")
+    workdir = os.path.join(ctx.root, ctx.test_name)
+    shutil.rmtree(workdir, ignore_errors=True)
+    emu = make_emulator("qemu", ctx.args.iso, workdir, cpu_model="qemu32")
+    with emu:
+        emu.start()
+        emu.console.expect("civic: this CPU has no 64-bit long mode", 60)
+    emu.remove_workdir()
+
+
+@test
 def uefi_boot(ctx):
     # The ISO's UEFI path: GRUB for x86_64-efi loads civic; the memory map and the RSDP come from
     # the firmware through GRUB. Bochs has no UEFI firmware, so this runs under QEMU/KVM only.
