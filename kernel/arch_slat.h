@@ -26,6 +26,9 @@ struct slat_caps {
     bool accessed_dirty; /* enable EPT A/D bits (the CPU reports them) */
 };
 
+/* What this CPU's EPT supports (kernel only). */
+struct slat_caps slat_host_caps(void);
+
 civic_err slat_create(struct slat **out, const struct slat_frame_source *src,
                       const struct slat_caps *caps);
 /* Frees every table page (not the frames the entries point to). */

@@ -1,15 +1,27 @@
 /*
  * civic's options on the GRUB command line (`multiboot2 /boot/civic.elf OPTION...`), parsed in
- * one place. Today: log=err|warn|info|debug (what reaches the console). Unknown options are
- * reported and ignored, never fatal.
+ * one place: log=err|warn|info|debug (what reaches the console) and vm=NAME,MODULE[,mem=SIZE]
+ * (create and start a VM at boot; may repeat). Unknown or malformed options are reported and
+ * ignored, never fatal.
  */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernel/error.h"
 
+#define BOOT_VMS_MAX 8
+
+struct boot_vm {
+    char name[32];
+    char module[64];
+    uint64_t mem_bytes; /* 0: default */
+};
+
 struct boot_options {
     int console_log_level; /* -1: default */
+    struct boot_vm vms[BOOT_VMS_MAX];
+    unsigned vm_count;
 };
 
 typedef void (*boot_option_warn_fn)(void *ctx, const char *msg);

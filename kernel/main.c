@@ -22,6 +22,7 @@
 #include "kernel/panic.h"
 #include "kernel/serial.h"
 #include "kernel/version.h"
+#include "kernel/vm_boot.h"
 #include "mm/kmalloc.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
@@ -88,7 +89,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
                   boot_warn, NULL) != CIVIC_OK)
         panic("boot: the Multiboot2 boot information at %#x is unusable", mbi_phys);
 
-    struct boot_options opts;
+    static struct boot_options opts;
     boot_options_parse(boot_info->cmdline, &opts, boot_warn_option, NULL);
     if (opts.console_log_level >= 0)
         log_set_console_level((enum log_level)opts.console_log_level);
@@ -127,5 +128,6 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
     irq_enable();
 
     boot_report();
+    vm_boot_start(&opts);
     monitor_loop();
 }

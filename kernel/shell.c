@@ -13,6 +13,7 @@
 extern const struct shell_command __start_shell_cmds[], __stop_shell_cmds[];
 
 static struct line_editor editor;
+static bool prompt_suppressed;
 static const struct shell_command *sorted[128];
 static size_t ncommands;
 
@@ -118,6 +119,17 @@ void shell_input(uint8_t byte)
                     editor.bad_byte);
         break;
     }
+    line_editor_reset(&editor);
+    if (prompt_suppressed)
+        prompt_suppressed = false;
+    else
+        console_puts(PROMPT);
+}
+
+void shell_suppress_prompt(void) { prompt_suppressed = true; }
+
+void shell_prompt(void)
+{
     line_editor_reset(&editor);
     console_puts(PROMPT);
 }

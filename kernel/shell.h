@@ -32,6 +32,10 @@ civic_err shell_usage_error(const char *cmd, const char *fmt, ...) __attribute__
 /* Prints `error: <msg>` (one line); returns e. */
 civic_err shell_error(civic_err e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const struct shell_command *shell_find(const char *name);
+/* A command that hands the console to something else (`vm console`) calls this so that no
+ * prompt follows it; shell_prompt() prints a fresh prompt when the console comes back. */
+void shell_suppress_prompt(void);
+void shell_prompt(void);
 /* Iteration over the registered commands, in name order. */
 size_t shell_command_count(void);
 const struct shell_command *shell_command_at(size_t i);

@@ -33,4 +33,5 @@ void vdev_uart_write(struct vdev_uart *u, unsigned offset, uint8_t value, vdev_u
 /* Host to guest: false when the FIFO is full (the byte is not taken). */
 bool vdev_uart_receive(struct vdev_uart *u, uint8_t byte);
 void vdev_uart_save(const struct vdev_uart *u, struct vdev_uart_state *out);
+/* Returns 0, or -1 (nothing changed) for an unknown version or impossible state. */
 int vdev_uart_restore(struct vdev_uart *u, const struct vdev_uart_state *in);

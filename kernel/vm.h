@@ -47,6 +47,9 @@ struct vm {
     struct vdev_debug_exit debug_exit;
     char console_buf[VM_CONSOLE_RING];
     uint64_t console_head; /* total bytes ever written; the ring holds the last VM_CONSOLE_RING */
+    uint64_t scratch_page; /* host frame of 0xff that takes discarded writes outside RAM */
+    uint64_t hole_gpa;     /* page outside RAM mapped for one instruction, when hole_active */
+    bool hole_active;
     bool has_exit_code;
     uint32_t exit_code;
     char stop_reason[VM_STOP_REASON_MAX];

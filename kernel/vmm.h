@@ -23,11 +23,12 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
 
 /*
  * An EPT violation. access: SLAT_R/W/X bits of the attempted access. RAM is mapped on first
- * touch. Outside RAM, reads see all ones (a shared read-only page of 0xff is mapped there) and
- * writes are discarded: for a write, vmm maps the VM's scratch page (filled with 0xff) writable at
- * gpa and sets *single_step; the arch then runs the guest for exactly one instruction (monitor
- * trap flag) and calls vmm_hole_write_done(), which takes the scratch page away again and refills
- * it. Neither needs an instruction decoder, and no guest can see another's data.
+ * touch. Outside RAM, reads see all ones and writes are discarded: vmm maps a page of 0xff at gpa
+ * for one instruction (the shared read-only one for reads and fetches, the VM's own scratch page
+ * for writes) and sets *single_step; the arch runs the guest for exactly one instruction (monitor
+ * trap flag) and then calls vmm_hole_write_done(), which unmaps the page (and refills the scratch
+ * page). No instruction decoder is needed, no mapping outside RAM persists, and no guest can see
+ * another's data.
  */
 enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access,
                                    bool *single_step);

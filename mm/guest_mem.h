@@ -47,5 +47,8 @@ civic_err guest_mem_fault(struct guest_mem *gm, uint64_t gpa, unsigned access);
 civic_err guest_mem_write(struct guest_mem *gm, uint64_t gpa, const void *src, size_t len);
 civic_err guest_mem_read(struct guest_mem *gm, uint64_t gpa, void *dst, size_t len);
 
+/* The EPT behind the records, for device emulation that maps pages outside RAM briefly. */
+struct slat *guest_mem_slat(struct guest_mem *gm);
+
 void guest_mem_get_stats(const struct guest_mem *gm, struct guest_mem_stats *st);
 const struct page_record *guest_mem_record(const struct guest_mem *gm, uint64_t gfn);

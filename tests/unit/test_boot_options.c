@@ -84,6 +84,37 @@ static void test_overlong_line(void **state)
     assert_non_null(strstr(warnings[0], "longer than"));
 }
 
+static void test_vm_options(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("vm=a,hello vm=b,memtest,mem=16M", &o, warn, NULL), 0);
+    assert_int_equal(o.vm_count, 2);
+    assert_string_equal(o.vms[0].name, "a");
+    assert_string_equal(o.vms[0].module, "hello");
+    assert_int_equal(o.vms[0].mem_bytes, 0);
+    assert_string_equal(o.vms[1].module, "memtest");
+    assert_int_equal(o.vms[1].mem_bytes, 16 << 20);
+}
+
+static void test_bad_vm_options(void **state)
+{
+    struct boot_options o;
+    const char *bad[] = { "vm=", "vm=a", "vm=,m", "vm=a,", "vm=a,m,mem=", "vm=a,m,mem=12Q",
+                          "vm=a,m,size=1M", "vm=a,m,mem=1M,x",
+                          "vm=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,m" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nwarn = 0;
+        assert_int_equal(boot_options_parse(bad[i], &o, warn, NULL), 1);
+        assert_int_equal(o.vm_count, 0);
+        assert_non_null(strstr(warnings[0], "vm="));
+    }
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("vm=a,m vm=b,m vm=c,m vm=d,m vm=e,m vm=f,m vm=g,m "
+                                        "vm=h,m vm=i,m", &o, warn, NULL), 1);
+    assert_int_equal(o.vm_count, BOOT_VMS_MAX);
+    assert_non_null(strstr(warnings[0], "too many"));
+}
+
 static void test_null_warn_is_allowed(void **state)
 {
     struct boot_options o;
@@ -99,6 +130,8 @@ int main(void)
         cmocka_unit_test_setup(test_unknown_options_reported_rest_applied, setup),
         cmocka_unit_test_setup(test_unterminated_quote, setup),
         cmocka_unit_test_setup(test_overlong_line, setup),
+        cmocka_unit_test_setup(test_vm_options, setup),
+        cmocka_unit_test_setup(test_bad_vm_options, setup),
         cmocka_unit_test_setup(test_null_warn_is_allowed, setup),
     };
     return cmocka_run_group_tests_name("boot_options", tests, NULL, NULL);

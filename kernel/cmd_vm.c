@@ -1,0 +1,176 @@
+/* The `vm` shell command: create, start, pause, resume, destroy, list, stats, log, console, regs. */
+#include "kernel/arch_vmx.h"
+#include "kernel/console.h"
+#include "kernel/console_attach.h"
+#include "kernel/shell.h"
+#include "kernel/shell_parse.h"
+#include "kernel/string.h"
+#include "kernel/vm_registry.h"
+#include "mm/guest_mem.h"
+
+#define ERR_MAX 160
+
+static struct vm *find_or_error(const char *name)
+{
+    struct vm *vm = vm_find(name);
+    if (!vm)
+        shell_error(CIVIC_ENOENT, "no VM named '%.40s' (see `vm list`)", name);
+    return vm;
+}
+
+static civic_err vm_create_cmd(int argc, char **argv)
+{
+    if (argc < 4)
+        return shell_usage_error("vm", "vm create needs NAME and MODULE");
+    struct vm_create_args a = { .name = argv[2], .module = argv[3] };
+    for (int i = 4; i < argc; i++) {
+        const char *v;
+        if ((v = shell_kv(argv[i], "mem"))) {
+            if (shell_parse_size(v, &a.mem_bytes) != CIVIC_OK || a.mem_bytes == 0)
+                return shell_error(CIVIC_EINVAL, "bad size '%.20s' (e.g. 64M, 1G)", v);
+        } else if ((v = shell_kv(argv[i], "cmdline"))) {
+            a.cmdline = v;
+        } else if ((v = shell_kv(argv[i], "flat"))) {
+            if (shell_parse_u64(v, &a.flat_load) != CIVIC_OK || a.flat_load == 0)
+                return shell_error(CIVIC_EINVAL, "bad load address '%.20s'", v);
+        } else if ((v = shell_kv(argv[i], "mode"))) {
+            if (strcmp(v, "real") == 0)
+                a.flat_mode = VCPU_BOOT_REAL_MODE;
+            else if (strcmp(v, "pm32") == 0)
+                a.flat_mode = VCPU_BOOT_PROTECTED_32;
+            else
+                return shell_error(CIVIC_EINVAL, "mode must be real or pm32, not '%.20s'", v);
+        } else {
+            return shell_usage_error("vm", "unknown option '%.40s'", argv[i]);
+        }
+    }
+    char err[ERR_MAX];
+    struct vm *vm;
+    civic_err e = vm_create(&a, &vm, err, sizeof err);
+    if (e != CIVIC_OK)
+        return shell_error(e, "%s", err);
+    kprintf("vm=%s state=%s mem_mib=%llu\n", vm->name, vm_state_name(vm->state),
+            (unsigned long long)(guest_mem_size(vm->mem) >> 20));
+    return CIVIC_OK;
+}
+
+typedef civic_err (*vm_transition_fn)(struct vm *, char *, size_t);
+
+static civic_err vm_transition(int argc, char **argv, vm_transition_fn fn)
+{
+    if (argc != 3)
+        return shell_usage_error("vm", "vm %s needs exactly one NAME", argv[1]);
+    struct vm *vm = find_or_error(argv[2]);
+    if (!vm)
+        return CIVIC_ENOENT;
+    char err[ERR_MAX];
+    civic_err e = fn(vm, err, sizeof err);
+    if (e != CIVIC_OK)
+        return shell_error(e, "%s", err);
+    kprintf("vm=%s state=%s\n", vm->name, vm_state_name(vm->state));
+    return CIVIC_OK;
+}
+
+static void print_vm_line(struct vm *vm)
+{
+    struct guest_mem_stats gs;
+    guest_mem_get_stats(vm->mem, &gs);
+    kprintf("name=%s state=%s mem_mib=%llu pages_touched=%llu exits=%llu", vm->name,
+            vm_state_name(vm->state), (unsigned long long)(guest_mem_size(vm->mem) >> 20),
+            (unsigned long long)gs.local_pages, (unsigned long long)vm->vcpu.exits);
+    if (vm->vcpu.state == VCPU_HALTED && vm->state == VM_RUNNING)
+        kprintf(" vcpu=halted");
+    if (vm->has_exit_code)
+        kprintf(" exit_code=%u", vm->exit_code);
+    kprintf("\n");
+}
+
+static civic_err vm_list(int argc, char **argv)
+{
+    if (argc != 2)
+        return shell_usage_error("vm", "vm list takes no arguments");
+    size_t n = 0;
+    for (struct vm *vm; (vm = vm_at(n)); n++)
+        print_vm_line(vm);
+    kprintf("count=%u\n", (unsigned)n);
+    return CIVIC_OK;
+}
+
+static civic_err vm_stats(struct vm *vm)
+{
+    struct guest_mem_stats gs;
+    guest_mem_get_stats(vm->mem, &gs);
+    print_vm_line(vm);
+    if (vm->stop_reason[0])
+        kprintf("stop_reason=\"%s\"\n", vm->stop_reason);
+    kprintf("pages_touched=%llu\npages_zero=%llu\nept_table_pages=%llu\nfaults=%llu\n",
+            (unsigned long long)gs.local_pages, (unsigned long long)gs.zero_pages,
+            (unsigned long long)gs.table_pages, (unsigned long long)gs.faults);
+    kprintf("run_ms=%llu\nexits=%llu\n", (unsigned long long)(vm->vcpu.run_ns / 1000000u),
+            (unsigned long long)vm->vcpu.exits);
+    for (unsigned r = 0; r < ARCH_EXIT_REASONS; r++)
+        if (vm->vcpu.exits_by_reason[r])
+            kprintf("exit_%s=%llu\n", arch_exit_reason_name(r),
+                    (unsigned long long)vm->vcpu.exits_by_reason[r]);
+    return CIVIC_OK;
+}
+
+static void vm_log(struct vm *vm)
+{
+    uint64_t head = vm->console_head;
+    uint64_t start = head > VM_CONSOLE_RING ? head - VM_CONSOLE_RING : 0;
+    for (uint64_t i = start; i < head; i++) {
+        char c = vm->console_buf[i % VM_CONSOLE_RING];
+        if (c == '\r')
+            continue;
+        /* Show only printable text; the guest controls these bytes. */
+        console_putc((c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) ? c : '?');
+    }
+    if (head && vm->console_buf[(head - 1) % VM_CONSOLE_RING] != '\n')
+        console_putc('\n');
+}
+
+static civic_err cmd_vm(int argc, char **argv)
+{
+    if (argc < 2)
+        return shell_usage_error("vm", "which subcommand?");
+    const char *sub = argv[1];
+    if (strcmp(sub, "create") == 0)
+        return vm_create_cmd(argc, argv);
+    if (strcmp(sub, "start") == 0)
+        return vm_transition(argc, argv, vm_start);
+    if (strcmp(sub, "pause") == 0)
+        return vm_transition(argc, argv, vm_pause);
+    if (strcmp(sub, "resume") == 0)
+        return vm_transition(argc, argv, vm_resume);
+    if (strcmp(sub, "list") == 0)
+        return vm_list(argc, argv);
+
+    /* The rest take exactly one NAME. */
+    if (strcmp(sub, "destroy") != 0 && strcmp(sub, "stats") != 0 && strcmp(sub, "log") != 0 &&
+        strcmp(sub, "console") != 0 && strcmp(sub, "regs") != 0)
+        return shell_usage_error("vm", "unknown subcommand '%.20s'", sub);
+    if (argc != 3)
+        return shell_usage_error("vm", "vm %s needs exactly one NAME", sub);
+    struct vm *vm = find_or_error(argv[2]);
+    if (!vm)
+        return CIVIC_ENOENT;
+    if (strcmp(sub, "destroy") == 0) {
+        vm_destroy(vm);
+        kprintf("destroyed=%s\n", argv[2]);
+    } else if (strcmp(sub, "stats") == 0) {
+        vm_stats(vm);
+    } else if (strcmp(sub, "log") == 0) {
+        vm_log(vm);
+    } else if (strcmp(sub, "regs") == 0) {
+        arch_vcpu_dump(&vm->vcpu);
+    } else {
+        console_attach(vm);
+        shell_suppress_prompt();
+    }
+    return CIVIC_OK;
+}
+SHELL_COMMAND(vm, "vm",
+              "create NAME MODULE [mem=SIZE] [cmdline=\"...\"] [flat=ADDR mode=real|pm32] | "
+              "start|pause|resume|destroy|stats|log|console|regs NAME | list",
+              "manage virtual machines", cmd_vm);

@@ -1,0 +1,235 @@
+/*
+ * VM lifecycle: create (guest memory, image loading, vCPU), start, pause, resume, destroy. A VM
+ * that cannot be created leaves nothing behind; destroying one returns every frame.
+ */
+#include "kernel/vm_registry.h"
+
+#include <stdarg.h>
+
+#include "kernel/arch.h"
+#include "kernel/arch_slat.h"
+#include "kernel/boot.h"
+#include "kernel/console_attach.h"
+#include "kernel/format.h"
+#include "kernel/loader.h"
+#include "kernel/log.h"
+#include "kernel/string.h"
+#include "mm/guest_frames.h"
+#include "mm/guest_mem.h"
+#include "mm/pmm.h"
+
+static struct vm vms[VM_MAX];
+static uint16_t next_vpid = 1;
+
+static civic_err fail(civic_err e, char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return trace_error(e);
+}
+
+const char *vm_state_name(enum vm_state s)
+{
+    switch (s) {
+    case VM_CREATED: return "created";
+    case VM_RUNNING: return "running";
+    case VM_PAUSED: return "paused";
+    case VM_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
+struct vm *vm_at(size_t i)
+{
+    for (size_t k = 0; k < VM_MAX; k++)
+        if (vms[k].used && i-- == 0)
+            return &vms[k];
+    return NULL;
+}
+
+struct vm *vm_find(const char *name)
+{
+    for (size_t k = 0; k < VM_MAX; k++)
+        if (vms[k].used && strcmp(vms[k].name, name) == 0)
+            return &vms[k];
+    return NULL;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= VM_NAME_MAX)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+/* A module is named by the first word of its GRUB command line, or by #N. Returns its index. */
+static int find_module(const char *name, const char **rest)
+{
+    if (name[0] == '#') {
+        unsigned long i = 0;
+        const char *p = name + 1;
+        if (!*p)
+            return -1;
+        for (; *p; p++) {
+            if (*p < '0' || *p > '9' || i > 1000)
+                return -1;
+            i = i * 10 + (unsigned long)(*p - '0');
+        }
+        if (i >= boot_info->module_count)
+            return -1;
+        const char *c = boot_info->modules[i].cmdline;
+        while (*c && *c != ' ')
+            c++;
+        *rest = *c ? c + 1 : c;
+        return (int)i;
+    }
+    size_t n = strlen(name);
+    for (size_t i = 0; i < boot_info->module_count; i++) {
+        const char *c = boot_info->modules[i].cmdline;
+        if (strncmp(c, name, n) == 0 && (c[n] == 0 || c[n] == ' ')) {
+            *rest = c[n] ? c + n + 1 : c + n;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static civic_err load_write(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+    return guest_mem_write(ctx, gpa, src, len);
+}
+
+civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, size_t n)
+{
+    if (!valid_name(a->name))
+        return fail(CIVIC_EINVAL, err, n, "bad VM name '%.40s' (1-%u of A-Z a-z 0-9 - _ .)",
+                    a->name, VM_NAME_MAX - 1);
+    if (vm_find(a->name))
+        return fail(CIVIC_EEXIST, err, n, "a VM named '%s' exists", a->name);
+    if (arch_vmx_enable() != CIVIC_OK)
+        return fail(CIVIC_ENOTSUP, err, n, "VMX not available on this CPU (see `cpu`)");
+    const char *module_args = "";
+    int mod = find_module(a->module, &module_args);
+    if (mod < 0)
+        return fail(CIVIC_ENOENT, err, n, "no module '%.40s' (see `modules`)", a->module);
+
+    uint64_t mem = a->mem_bytes ? a->mem_bytes : VM_DEFAULT_MEM;
+    if (mem < VM_MIN_MEM || mem > GUEST_MEM_MAX || mem % PAGE_SIZE)
+        return fail(CIVIC_ERANGE, err, n,
+                    "bad memory size %llu bytes (1 MiB to %llu GiB, a multiple of 4 KiB)",
+                    (unsigned long long)mem, (unsigned long long)(GUEST_MEM_MAX >> 30));
+    struct frame_stats fs;
+    pmm_get_stats(&fs);
+    /* Frames are taken lazily, but promising more than is free would end in a VM paused on a
+     * fault; refuse now (network paging will lift this). */
+    if (mem / PAGE_SIZE > fs.free)
+        return fail(CIVIC_ENOMEM, err, n, "not enough memory: %llu MiB asked, %llu MiB free",
+                    (unsigned long long)(mem >> 20), (unsigned long long)(fs.free >> 8));
+
+    struct vm *vm = NULL;
+    for (size_t k = 0; k < VM_MAX && !vm; k++)
+        if (!vms[k].used)
+            vm = &vms[k];
+    if (!vm)
+        return fail(CIVIC_EBUSY, err, n, "too many VMs (at most %u)", VM_MAX);
+
+    memset(vm, 0, sizeof *vm);
+    memcpy(vm->name, a->name, strlen(a->name) + 1);
+    ksnprintf(vm->module, sizeof vm->module, "%s", a->module);
+    vdev_uart_reset(&vm->uart);
+    vm->vcpu.vm = vm;
+
+    if (pmm_alloc(0, &vm->scratch_page) != CIVIC_OK)
+        return fail(CIVIC_ENOMEM, err, n, "not enough memory for the VM's scratch page");
+    memset(phys_to_virt(vm->scratch_page), 0xff, PAGE_SIZE);
+
+    const struct slat_caps caps = slat_host_caps();
+    civic_err e = guest_mem_create(&vm->mem, mem, guest_frames_kernel(), &caps);
+    if (e != CIVIC_OK) {
+        pmm_free(vm->scratch_page, 0);
+        return fail(e, err, n, "cannot create guest memory: %s", civic_strerror(e));
+    }
+
+    const struct boot_module *bm = &boot_info->modules[mod];
+    struct loader_request req = {
+        .image = phys_to_virt(bm->start),
+        .size = (size_t)(bm->end - bm->start),
+        .cmdline = a->cmdline ? a->cmdline : module_args,
+        .flat_load = a->flat_load,
+        .flat_mode = a->flat_mode,
+    };
+    struct loader_target target = { load_write, vm->mem, mem };
+    struct loader_result res;
+    e = loader_load(&req, &target, &res, err, n);
+    if (e == CIVIC_OK) {
+        vm->vcpu.vpid = next_vpid++;
+        if (next_vpid == 0)
+            next_vpid = 1; /* VPID 0 is the host's */
+        e = arch_vcpu_create(&vm->vcpu, &res.boot, guest_mem_eptp(vm->mem), vm->vcpu.vpid);
+        if (e != CIVIC_OK)
+            ksnprintf(err, n, "cannot set up the vCPU: %s", civic_strerror(e));
+    }
+    if (e != CIVIC_OK) {
+        guest_mem_destroy(vm->mem);
+        pmm_free(vm->scratch_page, 0);
+        memset(vm, 0, sizeof *vm);
+        return trace_error(e);
+    }
+    vm->used = true;
+    vm->state = VM_CREATED;
+    vm->vcpu.state = VCPU_RUNNABLE;
+    log_info("vm %s: created from module '%s', %llu MiB", vm->name, a->module,
+             (unsigned long long)(mem >> 20));
+    *out = vm;
+    return CIVIC_OK;
+}
+
+civic_err vm_start(struct vm *vm, char *err, size_t n)
+{
+    if (vm->state != VM_CREATED)
+        return fail(CIVIC_EBUSY, err, n, "VM '%s' is %s, not created", vm->name,
+                    vm_state_name(vm->state));
+    vm->state = VM_RUNNING;
+    return CIVIC_OK;
+}
+
+civic_err vm_pause(struct vm *vm, char *err, size_t n)
+{
+    if (vm->state != VM_RUNNING)
+        return fail(CIVIC_EBUSY, err, n, "VM '%s' is %s, not running", vm->name,
+                    vm_state_name(vm->state));
+    vm->state = VM_PAUSED;
+    return CIVIC_OK;
+}
+
+civic_err vm_resume(struct vm *vm, char *err, size_t n)
+{
+    if (vm->state != VM_PAUSED)
+        return fail(CIVIC_EBUSY, err, n, "VM '%s' is %s, not paused", vm->name,
+                    vm_state_name(vm->state));
+    vm->state = VM_RUNNING;
+    return CIVIC_OK;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    console_attach_forget(vm);
+    arch_vcpu_destroy(&vm->vcpu);
+    guest_mem_destroy(vm->mem);
+    pmm_free(vm->scratch_page, 0);
+    log_info("vm %s: destroyed", vm->name);
+    memset(vm, 0, sizeof *vm);
+}
+
+void vm_console_put(struct vm *vm, uint8_t byte)
+{
+    vm->console_buf[vm->console_head % VM_CONSOLE_RING] = (char)byte;
+    vm->console_head++;
+}

@@ -1,0 +1,159 @@
+/*
+ * The VM services behind the exit handlers: port I/O to the virtual devices, guest memory faults
+ * and the all-ones hole outside RAM, stopping a VM.
+ */
+#include "kernel/vmm.h"
+
+#include <stdarg.h>
+
+#include "kernel/arch.h"
+#include "kernel/arch_slat.h"
+#include "kernel/console_attach.h"
+#include "kernel/format.h"
+#include "kernel/log.h"
+#include "kernel/string.h"
+#include "kernel/vm.h"
+#include "kernel/vm_registry.h"
+#include "mm/guest_mem.h"
+#include "mm/pmm.h"
+
+/* One page of 0xff shared read-only by every VM for reads outside RAM. */
+static uint64_t ones_page = ~0ull;
+
+static civic_err ones_page_get(uint64_t *phys)
+{
+    if (ones_page == ~0ull) {
+        uint64_t p;
+        civic_err e = pmm_alloc(0, &p);
+        if (e)
+            return e;
+        memset(phys_to_virt(p), 0xff, PAGE_SIZE);
+        ones_page = p;
+    }
+    *phys = ones_page;
+    return CIVIC_OK;
+}
+
+static void uart_tx(void *ctx, uint8_t byte)
+{
+    struct vm *vm = ctx;
+    vm_console_put(vm, byte);
+    console_attach_guest_output(vm, byte);
+}
+
+enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool is_write,
+                             uint32_t *value)
+{
+    struct vm *vm = v->vm;
+    uint32_t mask = size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+
+    if (port >= VDEV_UART_BASE && port < VDEV_UART_BASE + VDEV_UART_PORTS) {
+        /* A wider access covers consecutive registers, as on the ISA bus. */
+        uint32_t result = 0;
+        for (unsigned i = 0; i < size; i++) {
+            unsigned reg = (unsigned)(port + i - VDEV_UART_BASE);
+            if (reg >= VDEV_UART_PORTS) {
+                result |= 0xffu << (8 * i);
+                continue;
+            }
+            if (is_write)
+                vdev_uart_write(&vm->uart, reg, (uint8_t)(*value >> (8 * i)), uart_tx, vm);
+            else
+                result |= (uint32_t)vdev_uart_read(&vm->uart, reg) << (8 * i);
+        }
+        if (!is_write)
+            *value = result;
+        return EXIT_RESUME;
+    }
+    if (port == VDEV_DEBUG_EXIT_PORT && is_write) {
+        uint32_t code;
+        if (vdev_debug_exit_write(&vm->debug_exit, *value & mask, &code)) {
+            vm->has_exit_code = true;
+            vm->exit_code = code;
+            return vmm_stop(v, "guest exited with code %u", code);
+        }
+        return EXIT_RESUME;
+    }
+    /* Nothing here: reads float high, writes go nowhere. */
+    if (!is_write)
+        *value = mask;
+    return EXIT_RESUME;
+}
+
+enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access,
+                                   bool *single_step)
+{
+    struct vm *vm = v->vm;
+    *single_step = false;
+    civic_err e = guest_mem_fault(vm->mem, gpa, access);
+    switch (e) {
+    case CIVIC_OK:
+        return EXIT_RESUME;
+    case CIVIC_ENOMEM:
+        return vmm_stop(v, "out of host memory at guest-physical %#llx",
+                        (unsigned long long)gpa);
+    case CIVIC_EEXIST:
+        return vmm_stop(v, "EPT violation on mapped RAM at %#llx (access %#x): a civic bug",
+                        (unsigned long long)gpa, access);
+    case CIVIC_ERANGE:
+        break;
+    default:
+        return vmm_stop(v, "guest memory fault at %#llx failed: %s", (unsigned long long)gpa,
+                        civic_strerror(e));
+    }
+
+    /* Outside RAM: show a page of 0xff for exactly one instruction. */
+    if (vm->hole_active)
+        return vmm_stop(v, "nested access outside RAM at %#llx: a civic bug",
+                        (unsigned long long)gpa);
+    uint64_t page = gpa & ~(PAGE_SIZE - 1);
+    uint64_t hpa;
+    unsigned perms;
+    if (access & SLAT_W) {
+        hpa = vm->scratch_page;
+        perms = SLAT_R | SLAT_W;
+    } else {
+        if (ones_page_get(&hpa) != CIVIC_OK)
+            return vmm_stop(v, "out of host memory for the all-ones page");
+        perms = SLAT_R | SLAT_X;
+    }
+    struct slat *s = guest_mem_slat(vm->mem);
+    if (slat_map(s, page, hpa, perms) != CIVIC_OK)
+        return vmm_stop(v, "cannot map the hole page at %#llx", (unsigned long long)page);
+    vm->hole_gpa = page;
+    vm->hole_active = true;
+    *single_step = true;
+    return EXIT_RESUME;
+}
+
+void vmm_hole_write_done(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    if (!vm->hole_active)
+        return;
+    struct slat *s = guest_mem_slat(vm->mem);
+    slat_unmap(s, vm->hole_gpa);
+    slat_invalidate(s);
+    memset(phys_to_virt(vm->scratch_page), 0xff, PAGE_SIZE);
+    vm->hole_active = false;
+}
+
+enum exit_action vmm_stop(struct vcpu *v, const char *fmt, ...)
+{
+    struct vm *vm = v->vm;
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(vm->stop_reason, sizeof vm->stop_reason, fmt, ap);
+    va_end(ap);
+    v->state = VCPU_STOPPED;
+    vm->state = VM_STOPPED;
+    log_info("vm %s: stopped: %s", vm->name, vm->stop_reason);
+    return EXIT_STOP;
+}
+
+void vmm_count_exit(struct vcpu *v, unsigned reason)
+{
+    v->exits++;
+    if (reason < ARCH_EXIT_REASONS)
+        v->exits_by_reason[reason]++;
+}
