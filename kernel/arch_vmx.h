@@ -46,8 +46,9 @@ void arch_vcpu_destroy(struct vcpu *v);
  * vCPU or stops the VM. Interrupts are enabled on return. */
 enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us);
 
-/* Prints the guest's registers (general, segment, control, RIP/RFLAGS) with kprintf. */
-void arch_vcpu_dump(struct vcpu *v);
+/* Prints the guest's registers (general, segment, control, RIP/RFLAGS) to the console, or into
+ * the kernel log (to_log) when a VM stops. */
+void arch_vcpu_dump(struct vcpu *v, bool to_log);
 
 /* Number of basic exit reasons (SDM Vol. 3D, Appendix C) and their names, for `vm stats`. */
 #define ARCH_EXIT_REASONS 80

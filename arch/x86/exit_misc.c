@@ -1,0 +1,132 @@
+/* Exit handlers with little to decode: the generic slots of the exit table, interrupts and
+ * timers, HLT, triple fault, VM-entry failures, the monitor trap flag and XSETBV. */
+#include "arch/x86/exit.h"
+#include "arch/x86/exit_reason.h"
+#include "arch/x86/vcpu_arch.h"
+#include "arch/x86/vmx.h"
+#include "kernel/arch_vmx.h"
+#include "kernel/log.h"
+
+enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e)
+{
+    return vcpu_stop_dump(v, "unexpected VM exit: %s (reason %u, qualification %#llx)",
+                          arch_exit_reason_name(e->reason), e->reason,
+                          (unsigned long long)e->qualification);
+}
+
+enum exit_action exit_inject_ud(struct vcpu *v, const struct exit_info *e)
+{
+    return vcpu_inject_ud(v);
+}
+
+enum exit_action exit_inject_gp(struct vcpu *v, const struct exit_info *e)
+{
+    return vcpu_inject_gp0(v);
+}
+
+enum exit_action exit_skip(struct vcpu *v, const struct exit_info *e)
+{
+    vcpu_advance_rip();
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_exception_or_nmi(struct vcpu *v, const struct exit_info *e)
+{
+    uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    unsigned type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+    if ((info & INTR_INFO_VALID) && type == INTR_TYPE_NMI) {
+        /* An NMI for the host (NMI exiting): nothing in civic uses NMIs yet. */
+        log_warn("vmx: NMI while a guest ran");
+        return EXIT_RESUME;
+    }
+    /* The #DB of a TF single step (exit_ept.c); otherwise the exception bitmap is 0. */
+    if ((info & INTR_INFO_VALID) && (info & INTR_INFO_VECTOR_MASK) == 1 && v->arch->step_pending &&
+        v->arch->step_with_tf) {
+        vcpu_single_step_done(v);
+        return EXIT_RESUME;
+    }
+    return vcpu_stop_dump(v, "unexpected exception exit (interruption info %#x)", info);
+}
+
+enum exit_action exit_external_interrupt(struct vcpu *v, const struct exit_info *e)
+{
+    /* Not acknowledged on exit: the interrupt stays pending and arch_vcpu_run() takes it through
+     * the host IDT when it enables interrupts on return. */
+    v->arch->yield = true;
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_preemption_timer(struct vcpu *v, const struct exit_info *e)
+{
+    v->arch->yield = true;
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_triple_fault(struct vcpu *v, const struct exit_info *e)
+{
+    return vcpu_stop_dump(v, "guest triple-faulted");
+}
+
+enum exit_action exit_init_signal(struct vcpu *v, const struct exit_info *e)
+{
+    /* INIT reaches this CPU, not the guest: civic sends none, so someone reset the machine. */
+    return vcpu_stop_dump(v, "INIT signal arrived while the guest ran");
+}
+
+enum exit_action exit_startup_ipi(struct vcpu *v, const struct exit_info *e)
+{
+    /* Only in wait-for-SIPI state, which a single-vCPU guest never enters. */
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_interrupt_window(struct vcpu *v, const struct exit_info *e)
+{
+    /* For the PC platform's interrupt controller: the guest can take an interrupt now. */
+    v->arch->proc_controls &= ~PROC_INTERRUPT_WINDOW_EXITING;
+    vmcs_write(VMCS_PROC_BASED_CONTROLS, v->arch->proc_controls);
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_task_switch(struct vcpu *v, const struct exit_info *e)
+{
+    return vcpu_stop_dump(v, "guest task switch (hardware task switching is not emulated)");
+}
+
+enum exit_action exit_hlt(struct vcpu *v, const struct exit_info *e)
+{
+    vcpu_advance_rip();
+    v->state = VCPU_HALTED;
+    return EXIT_PARK;
+}
+
+enum exit_action exit_entry_failure(struct vcpu *v, const struct exit_info *e)
+{
+    switch (e->reason) {
+    case EXIT_REASON_ENTRY_FAILURE_INVALID_GUEST_STATE: {
+        static const char *const why[] = {"a guest-state check", "", "loading a PDPTE",
+                                          "NMI injection", "the VMCS link pointer"};
+        const char *w = e->qualification < 5 && e->qualification != 1 ? why[e->qualification]
+                                                                       : "a guest-state check";
+        return vcpu_stop_dump(v, "VM entry failed: invalid guest state (%s)", w);
+    }
+    case EXIT_REASON_ENTRY_FAILURE_MSR_LOADING:
+        return vcpu_stop_dump(v, "VM entry failed: MSR loading (entry %llu)",
+                              (unsigned long long)e->qualification);
+    default:
+        return vcpu_stop_dump(v, "VM entry failed: machine-check event");
+    }
+}
+
+enum exit_action exit_monitor_trap_flag(struct vcpu *v, const struct exit_info *e)
+{
+    if (!v->arch->step_pending || v->arch->step_with_tf)
+        return vcpu_stop_dump(v, "monitor trap flag exit without a pending single step");
+    vcpu_single_step_done(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action exit_xsetbv(struct vcpu *v, const struct exit_info *e)
+{
+    /* CPUID hides XSAVE and CR4.OSXSAVE cannot be set, where XSETBV is #UD (SDM Vol. 2D). */
+    return vcpu_inject_ud(v);
+}
