@@ -31,6 +31,7 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 ISO := $(BUILD)/civic.iso
 ELF := $(BUILD)/civic.elf
+TEST_ISO := $(BUILD)/civic-test.iso
 
 # Quiet by default (V=1 shows the commands).
 ifeq ($(V),1)
@@ -72,12 +73,15 @@ $(ISO): $(ELF) boot/grub.cfg
 	$(Q)cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
-# The system tests' ISO: the same kernel, with boot options and a 5000-byte module.
-TEST_ISO := $(BUILD)/civic-test.iso
-$(TEST_ISO): $(ELF) tests/system/grub-test.cfg
-	@rm -rf $(BUILD)/iso-test && mkdir -p $(BUILD)/iso-test/boot/grub
+include guests/guests.mk
+
+# The system tests' ISO: the same kernel with boot options, a 5000-byte data module and the test
+# guests as modules (tests/system/grub-test.cfg names them).
+$(TEST_ISO): $(ELF) tests/system/grub-test.cfg $(GUEST_ELFS) $(GUEST_BINS)
+	@rm -rf $(BUILD)/iso-test && mkdir -p $(BUILD)/iso-test/boot/grub $(BUILD)/iso-test/boot/guests
 	@$(if $(Q),echo "  ISO     $@")
 	$(Q)cp $(ELF) $(BUILD)/iso-test/boot/civic.elf
+	$(Q)cp $(GUEST_ELFS) $(GUEST_BINS) $(BUILD)/iso-test/boot/guests/
 	$(Q)cp tests/system/grub-test.cfg $(BUILD)/iso-test/boot/grub/grub.cfg
 	$(Q)yes civic-test-module | head -c 5000 > $(BUILD)/iso-test/boot/testmod.bin
 	$(Q)grub-mkrescue -o $@ $(BUILD)/iso-test 2>$(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
@@ -119,10 +123,11 @@ system: $(ISO) $(TEST_ISO)
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@rm -f $(BUILD)/unit-results.txt $(BUILD)/system-results-*.txt
+	@rm -f $(BUILD)/unit-results.txt $(BUILD)/system-results-*.txt $(BUILD)/guests-qemu-results.txt
 	-@$(MAKE) --no-print-directory unit
+	-@$(MAKE) --no-print-directory test-guests-qemu
 	-@$(MAKE) --no-print-directory system
-	@$(PYTHON) tests/summary.py $(BUILD)/unit-results.txt \
+	@$(PYTHON) tests/summary.py $(BUILD)/unit-results.txt $(BUILD)/guests-qemu-results.txt \
 	    $(foreach e,$(SYSTEM_EMUS),$(BUILD)/system-results-$(e).txt)
 
 # Benchmarks print tables; their results are kept in docs/benchmarks.md.

@@ -96,6 +96,15 @@ static civic_err vm_list(int argc, char **argv)
     return CIVIC_OK;
 }
 
+/* exit_<reason>=N, the SDM-style name made a key (io-instruction -> io_instruction). */
+static void print_exit_count(const char *name, uint64_t n)
+{
+    kprintf("exit_");
+    for (; *name; name++)
+        console_putc(*name == '-' ? '_' : *name);
+    kprintf("=%llu\n", (unsigned long long)n);
+}
+
 static civic_err vm_stats(struct vm *vm)
 {
     struct guest_mem_stats gs;
@@ -110,8 +119,7 @@ static civic_err vm_stats(struct vm *vm)
             (unsigned long long)vm->vcpu.exits);
     for (unsigned r = 0; r < ARCH_EXIT_REASONS; r++)
         if (vm->vcpu.exits_by_reason[r])
-            kprintf("exit_%s=%llu\n", arch_exit_reason_name(r),
-                    (unsigned long long)vm->vcpu.exits_by_reason[r]);
+            print_exit_count(arch_exit_reason_name(r), vm->vcpu.exits_by_reason[r]);
     return CIVIC_OK;
 }
 
@@ -163,7 +171,7 @@ static civic_err cmd_vm(int argc, char **argv)
     } else if (strcmp(sub, "log") == 0) {
         vm_log(vm);
     } else if (strcmp(sub, "regs") == 0) {
-        arch_vcpu_dump(&vm->vcpu);
+        arch_vcpu_dump(&vm->vcpu, false);
     } else {
         console_attach(vm);
         shell_suppress_prompt();

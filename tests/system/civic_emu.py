@@ -225,14 +225,18 @@ class Console:
         """Wait for the next shell prompt; returns the text before it."""
         return self.expect(PROMPT_RE, timeout)[1]
 
-    def command(self, cmd, timeout=30.0):
+    def command(self, cmd, timeout=30.0, log_lines=False):
         """Run one shell command: send it with Enter, wait for the next prompt and return the
-        output lines between the echoed command line and the prompt, \\r removed."""
+        output lines between the echoed command line and the prompt, CRs removed. Kernel log
+        lines that reach the console meanwhile (a VM stopping, say) are not the command's
+        output and are dropped, unless log_lines (for `log`, whose output they are)."""
         self.send(cmd + "\r")
         before = self.wait_prompt(timeout).replace("\r", "")
         lines = before.split("\n")
+        if not log_lines:
+            lines = [line for line in lines if not LOG_LINE_RE.match(line)]
         # The first line is the echo of what we typed (whatever the line editor made of it).
-        return lines[1:] if len(lines) > 1 else []
+        return lines[1:]
 
     def close(self):
         try:
@@ -242,6 +246,9 @@ class Console:
         self._sock.close()
         self._thread.join(timeout=2)
         self._log.close()
+
+
+LOG_LINE_RE = re.compile(r"^\[\s*\d+\.\d{6}\] (err|warn|info|debug): ")
 
 
 class Nic:

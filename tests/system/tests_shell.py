@@ -193,7 +193,7 @@ def help_for_one_command(ctx):
 @test
 def log_ring_and_level(ctx):
     con = ctx.shell()
-    lines = con.command("log", COMMAND_TIMEOUT)
+    lines = con.command("log", COMMAND_TIMEOUT, log_lines=True)
     check(any(re.search(r"info: civic .* starting", line) for line in lines),
           "log does not show the boot's first line:\n%s" % show(lines[:20]))
     check(any("cpu:" in line for line in lines), "log lacks the cpu line:\n%s" % show(lines))
@@ -212,16 +212,18 @@ def boot_options_and_modules(ctx):
     emu = ctx.boot(iso=ctx.args.test_iso)
     con = emu.console
     facts = kv(con.command("cmdline", COMMAND_TIMEOUT))
-    check(facts.get("cmdline") == '"log=info no-such-option=1"',
+    check(facts.get("cmdline") == '"log=info no-such-option=1 vm=boothello,hello"',
           "cmdline reports %r" % facts.get("cmdline"))
     check(facts.get("bootloader", "").startswith('"GRUB'), "bootloader is %r"
           % facts.get("bootloader"))
     lines = con.command("modules", COMMAND_TIMEOUT)
-    check(lines[:1] == ["count=1"], "modules should report count=1:\n%s" % show(lines))
+    check(lines[:1] == ["count=8"], "modules should report count=8:\n%s" % show(lines))
     m = re.match(r'^module=0 start=0x[0-9a-f]+ size=(\d+) cmdline="testmod role=check"$',
                  lines[1] if len(lines) > 1 else "")
     check(m and int(m.group(1)) == 5000, "modules' module line is wrong:\n%s" % show(lines))
-    log = con.command("log", COMMAND_TIMEOUT)
+    check(any(re.search(r'cmdline="memtest mib=4 passes=1"$', line) for line in lines),
+          "modules does not list memtest's command line:\n%s" % show(lines))
+    log = con.command("log", COMMAND_TIMEOUT, log_lines=True)
     check(any("unknown option 'no-such-option=1' ignored" in line for line in log),
           "the unknown boot option was not reported:\n%s" % show(log[:20]))
     check_mem(con, SHARED_MEM_MIB)  # the module's frames are reserved, the rest is usable
@@ -276,7 +278,7 @@ def uefi_boot(ctx):
         raise Skip("Bochs has no UEFI firmware; runs under EMU=qemu")
     emu = ctx.boot(firmware=civic_emu.OVMF_FIRMWARE)
     n = check_mem(emu.console, SHARED_MEM_MIB)
-    lines = emu.console.command("log", COMMAND_TIMEOUT)
+    lines = emu.console.command("log", COMMAND_TIMEOUT, log_lines=True)
     check(any("acpi:" in line and "S5 found" in line for line in lines),
           "ACPI tables (and \\_S5_) not found under UEFI:\n%s" % show(lines[:20]))
     check(emu.poweroff(60), "UEFI boot: poweroff did not end QEMU")
