@@ -3,6 +3,7 @@
 #   make run [EMU=bochs|qemu|kvm]   build the ISO and boot it, terminal on civic's serial console
 #   make test [EMU=...]             host unit tests, then the system tests under emulation
 #   make bench-boot                 boot time under Bochs (wall seconds, guest instructions)
+#   make bench-exits                exit round trips (CPUID, port I/O, EPT first touch) in a guest
 #   make CC=clang                   the kernel builds with clang too
 
 BUILD   ?= build
@@ -40,7 +41,7 @@ else
 Q := @
 endif
 
-.PHONY: all iso run test unit system deps clean help format-check bench-boot
+.PHONY: all iso run test unit system deps clean help format-check bench-boot bench-exits
 
 all: $(ELF) $(ISO) $(TEST_ISO)
 iso: $(ISO)
@@ -134,6 +135,10 @@ test: deps
 bench-boot: deps
 	@$(MAKE) --no-print-directory $(ISO)
 	$(PYTHON) tests/system/bench_boot.py --iso $(ISO) --elf $(ELF)
+
+bench-exits: deps
+	@$(MAKE) --no-print-directory $(TEST_ISO)
+	$(PYTHON) tests/system/bench_exits.py --iso $(TEST_ISO) --emu $(EMU)
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')

@@ -5,12 +5,30 @@
 #include "kernel/format.h"
 #include "kernel/serial.h"
 
+static bool at_line_start = true;
+static void (*redraw_hook)(void);
+
 void console_putc(char c)
 {
     if (c == '\n')
         serial_putc('\r');
     serial_putc(c);
+    at_line_start = c == '\n';
 }
+
+void console_async_begin(void)
+{
+    if (!at_line_start)
+        console_putc('\n');
+}
+
+void console_async_end(void)
+{
+    if (redraw_hook)
+        redraw_hook();
+}
+
+void console_set_redraw_hook(void (*hook)(void)) { redraw_hook = hook; }
 
 void console_write(const char *s, size_t n)
 {

@@ -36,8 +36,10 @@ void klog(enum log_level level, const char *fmt, ...)
     log_ring_append(&ring, line, len);
     irq_restore(s);
     if (level <= console_level) {
+        console_async_begin();
         console_write(line, len);
         console_putc('\n');
+        console_async_end();
     }
 }
 

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "kernel/console.h"
+#include "kernel/console_attach.h"
 #include "kernel/format.h"
 #include "kernel/line_editor.h"
 #include "kernel/shell_parse.h"
@@ -14,6 +15,17 @@ extern const struct shell_command __start_shell_cmds[], __stop_shell_cmds[];
 
 static struct line_editor editor;
 static bool prompt_suppressed;
+static bool running_command;
+
+/* After asynchronous console output: show the prompt and the half-typed line again, unless a
+ * command is running (its output continues) or a guest has the console. */
+static void redraw(void)
+{
+    if (running_command || prompt_suppressed || console_attached())
+        return;
+    console_puts(PROMPT);
+    console_write(editor.line, editor.len);
+}
 static const struct shell_command *sorted[128];
 static size_t ncommands;
 
@@ -38,6 +50,7 @@ void shell_init(void)
         sorted[i] = c;
     }
     line_editor_init(&editor, editor_out, NULL);
+    console_set_redraw_hook(redraw);
     console_puts(PROMPT);
 }
 
@@ -106,7 +119,9 @@ void shell_input(uint8_t byte)
     case LINE_NONE:
         return;
     case LINE_READY:
+        running_command = true;
         shell_run_line(editor.line);
+        running_command = false;
         break;
     case LINE_CANCELLED:
         break;

@@ -208,6 +208,14 @@ static bool range_ok(const struct guest_mem *gm, uint64_t gpa, size_t len)
     return len <= gm->size && gpa <= gm->size - len;
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
 civic_err guest_mem_write(struct guest_mem *gm, uint64_t gpa, const void *src, size_t len)
 {
     if (!range_ok(gm, gpa, len))
@@ -218,14 +226,18 @@ civic_err guest_mem_write(struct guest_mem *gm, uint64_t gpa, const void *src, s
         size_t n = (size_t)(GM_PAGE - off) < len ? (size_t)(GM_PAGE - off) : len;
         uint64_t gfn = gpa >> GM_PAGE_SHIFT;
         struct page_record *r = rec(gm, gfn);
-        if (r->state == PAGE_ZERO) {
+        if (r->state == PAGE_ZERO && all_zero(s, n)) {
+            /* An untouched page already reads as zeros: writing zeros (a loader's bss) must
+             * not cost a frame. */
+        } else if (r->state == PAGE_ZERO) {
             civic_err err = populate(gm, gfn, r);
             if (err != CIVIC_OK)
                 return err; /* the pages before this one are written */
         }
-        if (r->state != PAGE_LOCAL)
+        if (r->state == PAGE_LOCAL)
+            memcpy((uint8_t *)frame_virt(gm, r->where << GM_PAGE_SHIFT) + off, s, n);
+        else if (r->state != PAGE_ZERO)
             return not_here(r);
-        memcpy((uint8_t *)frame_virt(gm, r->where << GM_PAGE_SHIFT) + off, s, n);
         s += n;
         gpa += n;
         len -= n;

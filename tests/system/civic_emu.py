@@ -226,17 +226,29 @@ class Console:
         return self.expect(PROMPT_RE, timeout)[1]
 
     def command(self, cmd, timeout=30.0, log_lines=False):
-        """Run one shell command: send it with Enter, wait for the next prompt and return the
-        output lines between the echoed command line and the prompt, CRs removed. Kernel log
-        lines that reach the console meanwhile (a VM stopping, say) are not the command's
-        output and are dropped, unless log_lines (for `log`, whose output they are)."""
+        """Run one shell command: send it with Enter, wait for the prompt that follows it and
+        return the output lines between the echoed command line and that prompt, CRs removed.
+        Output that arrived before (a VM stopping logs a line, and the shell redraws its prompt
+        after it) is skipped first, so a stale prompt is never taken for the answer. Kernel log
+        lines that arrive meanwhile are not the command's output and are dropped, unless
+        log_lines (for `log`, whose output they are)."""
+        self.skip_pending()
         self.send(cmd + "\r")
+        # The echo ends the typed line; a log line may have interrupted it (the shell then
+        # redraws the prompt and the part typed so far), so the echo's end is what we match.
+        # A line past the editor's limit is not echoed whole: then the first line is the echo.
+        echo_matched = len(cmd) < 1000
+        if echo_matched:
+            self.expect(re.compile(re.escape(cmd[-24:]) + r"\r*\n"), timeout)
         before = self.wait_prompt(timeout).replace("\r", "")
         lines = before.split("\n")
+        if not echo_matched:
+            lines = lines[1:]
+        elif lines and lines[-1] == "":
+            lines.pop()
         if not log_lines:
             lines = [line for line in lines if not LOG_LINE_RE.match(line)]
-        # The first line is the echo of what we typed (whatever the line editor made of it).
-        return lines[1:]
+        return lines
 
     def close(self):
         try:

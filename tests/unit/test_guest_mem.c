@@ -165,6 +165,25 @@ static void test_read_zero_without_allocating(void **state)
     assert_int_equal(fake.live, 0);
 }
 
+/* Zeros written to untouched pages (a loader's bss) take no frame; zeros written to a mapped
+ * page do overwrite it. */
+static void test_zero_writes_cost_no_frames(void **state)
+{
+    struct guest_mem *gm = make(1 << 20);
+    static uint8_t zeros[3 * 4096 + 100];
+    assert_int_equal(guest_mem_write(gm, 0x1000 - 50, zeros, sizeof(zeros)), CIVIC_OK);
+    assert_stats(gm, 0, 1, 0);
+    uint8_t one = 0x77;
+    assert_int_equal(guest_mem_write(gm, 0x2010, &one, 1), CIVIC_OK);
+    assert_stats(gm, 1, 4, 0);
+    assert_int_equal(guest_mem_write(gm, 0x2000, zeros, 4096), CIVIC_OK);
+    uint8_t back = 1;
+    assert_int_equal(guest_mem_read(gm, 0x2010, &back, 1), CIVIC_OK);
+    assert_int_equal(back, 0);
+    assert_stats(gm, 1, 4, 0);
+    guest_mem_destroy(gm);
+}
+
 static void test_write_across_pages(void **state)
 {
     struct guest_mem *gm = make(1 << 20);
@@ -387,6 +406,7 @@ int main(void)
         T(test_fault_range),
         T(test_fault_refills_cache),
         T(test_read_zero_without_allocating),
+        T(test_zero_writes_cost_no_frames),
         T(test_write_across_pages),
         T(test_access_range),
         T(test_fault_out_of_memory),

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "kernel/console.h"
+#include "kernel/console_attach.h"
 #include "kernel/format.h"
 #include "kernel/shell.h"
 #include "kernel/shell_parse.h"
@@ -33,6 +34,9 @@ void console_write(const char *s, size_t n)
 }
 void console_puts(const char *s) { console_write(s, strlen(s)); }
 int console_getc(void) { return -1; }
+static void (*redraw_hook)(void);
+void console_set_redraw_hook(void (*hook)(void)) { redraw_hook = hook; }
+bool console_attached(void) { return false; }
 static void emit(void *ctx, char c) { console_putc(c); }
 int kprintf(const char *fmt, ...)
 {
@@ -257,6 +261,20 @@ static void test_long_unknown_word_bounded(void **state)
     assert_true(strlen(e) < 120); /* the echo of the word is bounded */
 }
 
+/* A log line arriving while the operator types: the shell redraws the prompt and the
+ * half-typed line after it. */
+static void test_redraw_after_async_output(void **state)
+{
+    TYPE("rec");
+    out_len = 0;
+    out[0] = 0;
+    assert_non_null(redraw_hook);
+    redraw_hook();
+    assert_string_equal(out, "civic> rec");
+    TYPE("ord x\r");
+    assert_int_equal(seen_argc, 2);
+}
+
 static void test_help_lookup(void **state)
 {
     assert_non_null(shell_find("record"));
@@ -284,6 +302,7 @@ int main(void)
         cmocka_unit_test_setup(test_too_long_line_runs_nothing, setup),
         cmocka_unit_test_setup(test_non_ascii_line_runs_nothing, setup),
         cmocka_unit_test_setup(test_long_unknown_word_bounded, setup),
+        cmocka_unit_test_setup(test_redraw_after_async_output, setup),
         cmocka_unit_test_setup(test_help_lookup, setup),
     };
     return cmocka_run_group_tests_name("shell", tests, NULL, NULL);
