@@ -1,6 +1,7 @@
 # civic: build, run and test. `make help` lists the targets.
 #
-#   make run [EMU=bochs|qemu|kvm]   build the ISO and boot it, terminal on civic's serial console
+#   make run [EMU=bochs|qemu|kvm] [GUESTS=1]  boot the ISO (GUESTS=1: with the test guests),
+#                                   terminal on civic's serial console
 #   make test [EMU=...]             host unit tests, then the system tests under emulation
 #   make bench-boot                 boot time under Bochs (wall seconds, guest instructions)
 #   make bench-exits                exit round trips (CPUID, port I/O, EPT first touch) in a guest
@@ -91,9 +92,11 @@ $(TEST_ISO): $(ELF) tests/system/grub-test.cfg $(GUEST_ELFS) $(GUEST_BINS)
 deps:
 	@scripts/install-deps.sh
 
+# GUESTS=1 boots the test ISO instead: the test guests as modules (see README, "Running guests").
+RUN_ISO = $(if $(GUESTS),$(TEST_ISO),$(ISO))
 run: deps
-	@$(MAKE) --no-print-directory $(ISO)
-	$(PYTHON) tests/system/civic_run.py --emu $(EMU) --mem $(MEM) --iso $(ISO)
+	@$(MAKE) --no-print-directory $(RUN_ISO)
+	$(PYTHON) tests/system/civic_run.py --emu $(EMU) --mem $(MEM) --iso $(RUN_ISO)
 
 # ---- host unit tests: each tests/unit/test_X.c names the kernel sources it compiles in a
 # line "// unit-sources: a.c b.c" ----

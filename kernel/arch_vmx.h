@@ -46,6 +46,12 @@ void arch_vcpu_destroy(struct vcpu *v);
  * vCPU or stops the VM. Interrupts are enabled on return. */
 enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us);
 
+/* Raises an external interrupt (vector 32..255; 0..31 are exceptions: CIVIC_EINVAL) in the vCPU.
+ * It is injected at a VM entry when the guest can take it (RFLAGS.IF, no STI/MOV-SS blocking),
+ * highest vector first, and wakes a vCPU halted with interrupts enabled. Until the PC platform's
+ * interrupt controllers exist, `vm irq` is the only source. */
+civic_err arch_vcpu_raise_irq(struct vcpu *v, uint8_t vector);
+
 /* Prints the guest's registers (general, segment, control, RIP/RFLAGS) to the console, or into
  * the kernel log (to_log) when a VM stops. */
 void arch_vcpu_dump(struct vcpu *v, bool to_log);

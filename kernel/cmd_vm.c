@@ -1,4 +1,5 @@
-/* The `vm` shell command: create, start, pause, resume, destroy, list, stats, log, console, regs. */
+/* The `vm` shell command: create, start, pause, resume, destroy, list, stats, log, console, regs,
+ * irq. */
 #include "kernel/arch_vmx.h"
 #include "kernel/console.h"
 #include "kernel/console_attach.h"
@@ -138,6 +139,31 @@ static void vm_log(struct vm *vm)
         console_putc('\n');
 }
 
+/* Raises an external interrupt: a test and debugging tool until the PC platform's interrupt
+ * controllers exist. A paused VM keeps it pending until resumed. */
+static civic_err vm_irq(int argc, char **argv)
+{
+    if (argc != 4)
+        return shell_usage_error("vm", "vm irq needs NAME and VECTOR");
+    struct vm *vm = find_or_error(argv[2]);
+    if (!vm)
+        return CIVIC_ENOENT;
+    uint64_t vector;
+    if (shell_parse_u64(argv[3], &vector) != CIVIC_OK || vector > 255)
+        return shell_error(CIVIC_EINVAL, "bad vector '%.20s' (32..255, e.g. 0x40)", argv[3]);
+    if (vector < 32)
+        return shell_error(CIVIC_EINVAL, "vector %u is an exception; interrupts are 32..255",
+                           (unsigned)vector);
+    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+        return shell_error(CIVIC_EINVAL, "VM '%s' is not running (state=%s)", vm->name,
+                           vm_state_name(vm->state));
+    civic_err e = arch_vcpu_raise_irq(&vm->vcpu, (uint8_t)vector);
+    if (e != CIVIC_OK)
+        return shell_error(e, "cannot raise vector %u", (unsigned)vector);
+    kprintf("vm=%s irq=%#x\n", vm->name, (unsigned)vector);
+    return CIVIC_OK;
+}
+
 static civic_err cmd_vm(int argc, char **argv)
 {
     if (argc < 2)
@@ -153,6 +179,8 @@ static civic_err cmd_vm(int argc, char **argv)
         return vm_transition(argc, argv, vm_resume);
     if (strcmp(sub, "list") == 0)
         return vm_list(argc, argv);
+    if (strcmp(sub, "irq") == 0)
+        return vm_irq(argc, argv);
 
     /* The rest take exactly one NAME. */
     if (strcmp(sub, "destroy") != 0 && strcmp(sub, "stats") != 0 && strcmp(sub, "log") != 0 &&
@@ -180,5 +208,5 @@ static civic_err cmd_vm(int argc, char **argv)
 }
 SHELL_COMMAND(vm, "vm",
               "create NAME MODULE [mem=SIZE] [cmdline=\"...\"] [flat=ADDR mode=real|pm32] | "
-              "start|pause|resume|destroy|stats|log|console|regs NAME | list",
+              "start|pause|resume|destroy|stats|log|console|regs NAME | list | irq NAME VECTOR",
               "manage virtual machines", cmd_vm);

@@ -20,7 +20,7 @@ enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
 enum vcpu_state {
     VCPU_RUNNABLE,
-    VCPU_HALTED, /* HLT: waits for an interrupt (none can arrive before the PC platform) */
+    VCPU_HALTED, /* HLT: waits for an interrupt (arch_vcpu_raise_irq wakes it when IF was set) */
     VCPU_STOPPED,
 };
 

@@ -81,7 +81,8 @@ enum exit_action exit_startup_ipi(struct vcpu *v, const struct exit_info *e)
 
 enum exit_action exit_interrupt_window(struct vcpu *v, const struct exit_info *e)
 {
-    /* For the PC platform's interrupt controller: the guest can take an interrupt now. */
+    /* The guest can take an interrupt now: vcpu_irq_before_entry() injects it at the next entry
+     * (and sets the control again if more stay pending). */
     v->arch->proc_controls &= ~PROC_INTERRUPT_WINDOW_EXITING;
     vmcs_write(VMCS_PROC_BASED_CONTROLS, v->arch->proc_controls);
     return EXIT_RESUME;
@@ -95,7 +96,10 @@ enum exit_action exit_task_switch(struct vcpu *v, const struct exit_info *e)
 enum exit_action exit_hlt(struct vcpu *v, const struct exit_info *e)
 {
     vcpu_advance_rip();
-    v->state = VCPU_HALTED;
+    /* An interrupt already pending ends the HLT at once (`sti; hlt` with one raised before). */
+    if (vcpu_irq_hlt_wakes(v))
+        return EXIT_RESUME;
+    v->state = VCPU_HALTED; /* arch_vcpu_raise_irq() makes it runnable if IF was set */
     return EXIT_PARK;
 }
 

@@ -305,6 +305,7 @@ enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us)
             break;
         uint64_t ticks = (deadline - now) >> shift;
         vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffu ? 0xffffffffu : ticks);
+        vcpu_irq_before_entry(v);
         inject_pending(av);
 
         int r = vmx_enter(&av->regs, av->launched);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cr.h"
+#include "arch/x86/irq_pending.h"
 #include "kernel/vm.h"
 #include "kernel/vmm.h"
 
@@ -35,6 +36,8 @@ struct arch_vcpu {
     uint16_t vpid;
     uint64_t eptp;
     struct pending_event event;
+    struct irq_pending irqs; /* external interrupts raised, not yet injected (vcpu_irq.c) */
+    bool halted_with_if;     /* parked in HLT with RFLAGS.IF = 1: an interrupt ends the wait */
     /* Loaded into the CPU only while this vCPU owns it (none is in the VMCS): SYSCALL MSRs,
      * KERNEL_GS_BASE (SWAPGS does not exit) and DR0-DR3/DR6. */
     uint64_t star, lstar, cstar, fmask, kernel_gs_base;
@@ -81,6 +84,14 @@ enum exit_action vcpu_stop_dump(struct vcpu *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Whether the guest runs 64-bit code now (IA-32e mode and CS.L). */
 bool vcpu_in_64bit_code(void);
+
+/* External interrupts (vcpu_irq.c). Before each VM entry, with the VMCS current: injects the
+ * highest pending vector when no other event is queued and the guest can take it, and sets
+ * interrupt-window exiting while one stays pending. */
+void vcpu_irq_before_entry(struct vcpu *v);
+/* For the HLT handler, after RIP is advanced: true when a pending interrupt ends the HLT at
+ * once; otherwise records whether a later one will (RFLAGS.IF). */
+bool vcpu_irq_hlt_wakes(struct vcpu *v);
 
 /* VMCS set-up (vmcs_setup.c): the current VMCS gets controls, host state and the boot state. */
 civic_err vmcs_setup(struct arch_vcpu *av, const struct vcpu_boot_state *boot);

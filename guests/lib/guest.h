@@ -50,6 +50,8 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 void serial_init(void);
 void serial_putc(char c);
 void serial_puts(const char *s);
+/* A received byte, or -1 when none is waiting (LSR data ready clear). */
+int serial_getc_nowait(void);
 
 /* printf subset: %d %i %u %x %X %s %c %p %%, flags '0' '-', a width, length l / ll / z. */
 int vprintf(const char *fmt, va_list ap);
@@ -91,6 +93,13 @@ void trap_expect(unsigned insn_len);
 int trap_caught(void);
 uint32_t trap_error_code(void);
 const char *trap_name(int vector); /* "#UD", "#GP", ... or "none" for -1 */
+/*
+ * Interrupts 32..255 (gates installed by idt_init): fn(vector) runs with interrupts off, and the
+ * guest resumes where it was interrupted. An interrupt with no handler prints
+ * "guest: unexpected interrupt vector 0x.." and exits GUEST_EXIT_EXCEPTION.
+ */
+typedef void (*irq_handler_fn)(unsigned vector);
+void irq_set_handler(unsigned vector, irq_handler_fn fn);
 
 /* Small helpers. */
 size_t strlen(const char *s);

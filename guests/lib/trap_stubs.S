@@ -1,7 +1,7 @@
 /*
- * Exception entry stubs for vectors 0..31. Each pushes a uniform frame (a dummy error code where
- * the CPU pushes none, Intel SDM Vol. 3 6.13), then the general registers, and calls
- * trap_dispatch(struct trap_frame *); the handler may change the saved EIP before the iret.
+ * Entry stubs: exceptions 0..31 and interrupts 32..255. Each pushes a uniform frame (a dummy
+ * error code where the CPU pushes none, Intel SDM Vol. 3 6.13), then the general registers, and
+ * calls trap_dispatch(struct trap_frame *); the handler may change the saved EIP before the iret.
  */
     .section .text
 
@@ -47,6 +47,20 @@ trap_stub_\vec:
     STUB 29, 1
     STUB 30, 1
     STUB 31, 0
+
+/* Interrupt stubs 32..255, 16 bytes apart (IRQ_STUB_SIZE in trap.c computes their addresses).
+ * Each is at most 12 bytes: push imm8 (2), push imm32 (5), jmp rel32 (5). */
+    .balign 16
+    .globl irq_stubs
+irq_stubs:
+    .set vec, 32
+    .rept 224
+    .balign 16
+    pushl $0
+    pushl $vec
+    jmp trap_common
+    .set vec, vec + 1
+    .endr
 
 trap_common:
     pushal

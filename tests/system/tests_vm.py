@@ -221,3 +221,64 @@ def vm_console_attach_detach(ctx):
     con.expect("detached from h", COMMAND_TIMEOUT)
     con.wait_prompt(COMMAND_TIMEOUT)
     check(con.command("echo back", COMMAND_TIMEOUT) == ["back"], "the shell did not come back")
+
+
+def wait_log_line(con, name, text, timeout=GUEST_TIMEOUT):
+    """Polls `vm log` until a line of VM name contains text; returns the log lines."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = con.command("vm log %s" % name, COMMAND_TIMEOUT)
+        if any(text in line for line in log):
+            return log
+        if time.monotonic() >= deadline:
+            raise AssertionError("VM %s never printed %r; its console:\n%s"
+                                 % (name, text, show(log[-20:])))
+        time.sleep(0.5)
+
+
+@test
+def guest_interrupts(ctx):
+    """irqtest (guests/README.md): vector 0x40 ends an `sti; hlt`; vector 0x41, raised while
+    the guest runs with IF=0, is held until its `sti`. The guest waits with IF=0 for an input
+    byte, typed only after `vm irq` returned, so the order is certain without timing."""
+    needs_vmx(ctx)
+    con = ctx.boot(iso=ctx.args.test_iso).console
+    wait_stopped(con, "boothello")  # its stop message cannot land in the middle of a check
+    error_line(con, "vm irq", "needs NAME and VECTOR")
+    error_line(con, "vm irq nosuchvm 0x40", "no VM named 'nosuchvm'")
+    lines = con.command("vm create i irqtest", COMMAND_TIMEOUT)
+    check(lines[:1] and lines[0].startswith("vm=i "), "vm create printed:\n%s" % show(lines))
+    error_line(con, "vm irq i 0x40", "not running")
+    con.command("vm start i", COMMAND_TIMEOUT)
+    error_line(con, "vm irq i 5", "exception")
+    error_line(con, "vm irq i 31", "exception")
+    error_line(con, "vm irq i 256", "bad vector")
+    error_line(con, "vm irq i zap", "bad vector")
+
+    wait_log_line(con, "i", "irqtest: ready")
+    # HLT parks the vCPU; the interrupt must make it runnable again.
+    lines = con.command("vm irq i 0x40", COMMAND_TIMEOUT)
+    check(lines == ["vm=i irq=0x40"], "vm irq printed:\n%s" % show(lines))
+    wait_log_line(con, "i", "irqtest: interrupts off")
+    lines = con.command("vm irq i 0x41", COMMAND_TIMEOUT)
+    check(lines == ["vm=i irq=0x41"], "vm irq printed:\n%s" % show(lines))
+    con.skip_pending()
+    con.send("vm console i\r")
+    con.expect("Ctrl-] detaches", COMMAND_TIMEOUT)
+    con.send("g")
+    con.expect("irqtest: got vector 0x41", GUEST_TIMEOUT)
+    con.send("\x1d")
+    con.expect("detached from i", COMMAND_TIMEOUT)
+    con.wait_prompt(COMMAND_TIMEOUT)
+
+    facts = wait_stopped(con, "i")
+    log = con.command("vm log i", COMMAND_TIMEOUT)
+    want = ["irqtest: ready", "irqtest: got vector 0x40 while halted", "irqtest: interrupts off",
+            "irqtest: got vector 0x41 after sti"]
+    check(log[-4:] == want, "irqtest's console:\n%s" % show(log))
+    check(facts.get("exit_code") == "1", "irqtest exit code: %r" % facts)
+    stats = kv(con.command("vm stats i", COMMAND_TIMEOUT))
+    check(int(stats.get("exit_interrupt_window", "0")) >= 1,
+          "0x41 was raised with IF=0, yet no interrupt-window exit: %r" % stats)
+    error_line(con, "vm irq i 0x40", "not running")
+    con.command("vm destroy i", COMMAND_TIMEOUT)

@@ -1,0 +1,87 @@
+/*
+ * External interrupts for a vCPU: a pending set of vectors (raised by `vm irq` until the PC
+ * platform's interrupt controllers exist), injected as VM-entry events when the guest can take
+ * one, and interrupt-window exiting to learn when it can (SDM Vol. 3C, 26.7.5 and 27.6).
+ */
+#include "arch/x86/irq.h"
+#include "arch/x86/vcpu_arch.h"
+#include "arch/x86/vmx.h"
+#include "kernel/arch_vmx.h"
+
+#define RFLAGS_IF (1ull << 9) /* Vol. 1, 3.4.3.3 */
+#define FIRST_EXTERNAL_VECTOR 32 /* 0..31 are exceptions (Vol. 3A, 6.3) */
+
+civic_err arch_vcpu_raise_irq(struct vcpu *v, uint8_t vector)
+{
+    if (vector < FIRST_EXTERNAL_VECTOR)
+        return trace_error(CIVIC_EINVAL);
+    struct arch_vcpu *av = v->arch;
+    if (!av)
+        return trace_error(CIVIC_ENOENT);
+    /* The monitor loop may run exit handlers (HLT) on this vCPU from an interrupt-free context:
+     * keep the set and the halt state consistent with them. */
+    irq_state_t f = irq_save();
+    irq_pending_set(&av->irqs, vector);
+    /* A guest halted with IF = 0 stays halted, as on hardware (only NMI, SMI, INIT end it). */
+    if (v->state == VCPU_HALTED && av->halted_with_if)
+        v->state = VCPU_RUNNABLE;
+    irq_restore(f);
+    return CIVIC_OK;
+}
+
+bool vcpu_irq_hlt_wakes(struct vcpu *v)
+{
+    struct arch_vcpu *av = v->arch;
+    av->halted_with_if = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    return av->halted_with_if && irq_pending_any(&av->irqs);
+}
+
+/* Whether an external interrupt can be injected now (Vol. 3C, 26.3.1.5 entry checks and 26.7.5:
+ * IF set, no STI or MOV-SS shadow, active or HLT activity state). */
+static bool guest_can_take(void)
+{
+    if (!(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+        return false;
+    uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & (INTERRUPTIBILITY_BLOCKING_BY_STI | INTERRUPTIBILITY_BLOCKING_BY_MOV_SS))
+        return false;
+    uint32_t act = vmcs_read32(VMCS_GUEST_ACTIVITY_STATE);
+    return act == ACTIVITY_STATE_ACTIVE || act == ACTIVITY_STATE_HLT;
+}
+
+static void set_window_exiting(struct arch_vcpu *av, bool on)
+{
+    uint64_t want = on ? av->proc_controls | PROC_INTERRUPT_WINDOW_EXITING
+                       : av->proc_controls & ~(uint64_t)PROC_INTERRUPT_WINDOW_EXITING;
+    if (want == av->proc_controls)
+        return;
+    av->proc_controls = want;
+    vmcs_write(VMCS_PROC_BASED_CONTROLS, want);
+}
+
+void vcpu_irq_before_entry(struct vcpu *v)
+{
+    struct arch_vcpu *av = v->arch;
+    /* A hole access being single-stepped runs exactly one instruction, with no event between:
+     * the next entry after the step delivers. */
+    if (av->step_pending) {
+        set_window_exiting(av, false);
+        return;
+    }
+    int vector = irq_pending_highest(&av->irqs);
+    if (vector < 0) {
+        set_window_exiting(av, false);
+        return;
+    }
+    if (!av->event.valid && guest_can_take()) {
+        av->event.valid = true;
+        av->event.info = INTR_INFO_VALID | (INTR_TYPE_EXTERNAL_INTERRUPT << INTR_INFO_TYPE_SHIFT) |
+                         ((uint32_t)vector & INTR_INFO_VECTOR_MASK);
+        av->event.error_code = 0;
+        av->event.instruction_length = 0;
+        irq_pending_clear(&av->irqs, (uint8_t)vector);
+    }
+    /* Anything still pending (this one blocked, or the next after it) waits for the window: the
+     * exit comes once the guest can take an interrupt, after any event injected now. */
+    set_window_exiting(av, irq_pending_any(&av->irqs));
+}
