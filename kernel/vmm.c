@@ -104,7 +104,8 @@ enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access
 
     /* Outside RAM: show a page of 0xff for exactly one instruction. */
     if (vm->hole_active)
-        return vmm_stop(v, "nested access outside RAM at %#llx: a civic bug",
+        return vmm_stop(v, "access outside RAM at %#llx while another is stepped "
+                           "(not supported)",
                         (unsigned long long)gpa);
     uint64_t page = gpa & ~(PAGE_SIZE - 1);
     uint64_t hpa;

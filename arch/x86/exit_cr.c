@@ -110,8 +110,22 @@ static enum exit_action guest_write_cr4(struct vcpu *v, uint64_t val)
     return EXIT_RESUME;
 }
 
+/* Bits 62:MAXPHYADDR of a 64-bit CR3 are reserved (Vol. 3A, 4.5.2): MOV to CR3 faults rather
+ * than leave a value that fails the next VM entry (Vol. 3C, 27.3.1.1). */
+static bool cr3_reserved_bits(uint64_t val)
+{
+    uint32_t a, b, c, d;
+    cpuid(0x80000008u, 0, &a, &b, &c, &d);
+    unsigned width = a & 0xff;
+    if (width < 32 || width > 52)
+        width = 36;
+    return ((val & ~(1ull << 63)) >> width) != 0;
+}
+
 static enum exit_action guest_write_cr3(struct vcpu *v, uint64_t val)
 {
+    if (cr3_reserved_bits(val))
+        return vcpu_inject_gp0(v);
     if (pae_paging(vmcs_read(VMCS_CR0_READ_SHADOW), vmcs_read(VMCS_CR4_READ_SHADOW),
                    vmcs_read(VMCS_GUEST_IA32_EFER)) &&
         !load_pdptes(v, val))

@@ -7,13 +7,17 @@
 #include "kernel/arch_slat.h"
 
 #define RFLAGS_TF (1ull << 8)
-#define EXCEPTION_DB (1u << 1)
+/* During a TF step every exception exits: a stepped instruction that faults delivers its
+ * exception instead of the #DB (and would push our TF), so the step ends there and the fault is
+ * reflected (exit_exception_or_nmi). Outside a step the bitmap is 0 (vmcs_setup.c). */
+#define EXCEPTION_ALL 0xffffffffu
 
 /*
  * Runs exactly one guest instruction. With the monitor trap flag the step is invisible to the
  * guest (Vol. 3C, 26.5.2). Without it (Bochs's Skylake model) RFLAGS.TF is set and the #DB it
- * raises after the instruction exits (exception bitmap bit 1); the guest could notice TF only
- * if that one instruction is PUSHF or faults.
+ * raises after the instruction exits (exception bitmap); the guest could notice TF only if that
+ * one instruction is PUSHF. A fault of the instruction exits too and is reflected with the
+ * guest's TF (exit_misc.c); a stepped event delivery uses no TF (below).
  */
 static void single_step_start(struct arch_vcpu *av)
 {
@@ -26,9 +30,17 @@ static void single_step_start(struct arch_vcpu *av)
     }
     uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS);
     av->step_with_tf = true;
+    vmcs_write(VMCS_EXCEPTION_BITMAP, EXCEPTION_ALL);
+    if (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) {
+        /* The access was the delivery of an event, re-injected at the next entry: it would push
+         * our TF and clear it, so no #DB would come. No TF then; vcpu_irq_before_entry() sets
+         * the preemption timer to 0, which exits once the delivery is done (Vol. 3C,
+         * "VMX-Preemption Timer"); exit_preemption_timer() ends the step (delivery cleared TF). */
+        av->step_saved_tf = false;
+        return;
+    }
     av->step_saved_tf = (rflags & RFLAGS_TF) != 0;
     vmcs_write(VMCS_GUEST_RFLAGS, rflags | RFLAGS_TF);
-    vmcs_write(VMCS_EXCEPTION_BITMAP, vmcs_read32(VMCS_EXCEPTION_BITMAP) | EXCEPTION_DB);
 }
 
 void vcpu_single_step_done(struct vcpu *v)
@@ -37,7 +49,7 @@ void vcpu_single_step_done(struct vcpu *v)
     if (av->step_with_tf) {
         uint64_t rflags = vmcs_read(VMCS_GUEST_RFLAGS) & ~RFLAGS_TF;
         vmcs_write(VMCS_GUEST_RFLAGS, rflags | (av->step_saved_tf ? RFLAGS_TF : 0));
-        vmcs_write(VMCS_EXCEPTION_BITMAP, vmcs_read32(VMCS_EXCEPTION_BITMAP) & ~EXCEPTION_DB);
+        vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
     } else {
         av->proc_controls &= ~PROC_MONITOR_TRAP_FLAG;
         vmcs_write(VMCS_PROC_BASED_CONTROLS, av->proc_controls);

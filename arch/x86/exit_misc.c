@@ -39,10 +39,32 @@ enum exit_action exit_exception_or_nmi(struct vcpu *v, const struct exit_info *e
         log_warn("vmx: NMI while a guest ran");
         return EXIT_RESUME;
     }
-    /* The #DB of a TF single step (exit_ept.c); otherwise the exception bitmap is 0. */
-    if ((info & INTR_INFO_VALID) && (info & INTR_INFO_VECTOR_MASK) == 1 && v->arch->step_pending &&
-        v->arch->step_with_tf) {
+    /* Only a TF single step (exit_ept.c) sets the exception bitmap. Its #DB ends the step. */
+    struct arch_vcpu *av = v->arch;
+    if ((info & INTR_INFO_VALID) && av->step_pending && av->step_with_tf) {
+        unsigned vector = info & INTR_INFO_VECTOR_MASK;
+        if (vector == 1 && type == INTR_TYPE_HARDWARE_EXCEPTION) {
+            vcpu_single_step_done(v);
+            return EXIT_RESUME;
+        }
+        /* The stepped instruction faulted (or trapped): end the step, which restores the guest's
+         * TF, and deliver the exception as the guest would have got it (Vol. 3C, "Exception
+         * Bitmap", "Event Injection"; a #PF exit leaves CR2 alone, the address is in the
+         * qualification). */
         vcpu_single_step_done(v);
+        /* An IRET that unblocked NMIs faulted: NMIs are blocked again (Vol. 3C, 28.2.3). */
+        if ((info & INTR_INFO_NMI_UNBLOCKING_DUE_TO_IRET) && vector != 8)
+            vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) |
+                                                        INTERRUPTIBILITY_BLOCKING_BY_NMI);
+        if (vector == 14 && type == INTR_TYPE_HARDWARE_EXCEPTION)
+            av->regs.cr2 = e->qualification;
+        av->event.valid = true;
+        av->event.info = info & ~INTR_INFO_NMI_UNBLOCKING_DUE_TO_IRET;
+        av->event.error_code =
+            (info & INTR_INFO_DELIVER_ERROR_CODE) ? vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE) : 0;
+        av->event.instruction_length = type == INTR_TYPE_HARDWARE_EXCEPTION
+                                           ? 0
+                                           : vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH);
         return EXIT_RESUME;
     }
     return vcpu_stop_dump(v, "unexpected exception exit (interruption info %#x)", info);
@@ -58,7 +80,14 @@ enum exit_action exit_external_interrupt(struct vcpu *v, const struct exit_info 
 
 enum exit_action exit_preemption_timer(struct vcpu *v, const struct exit_info *e)
 {
-    v->arch->yield = true;
+    struct arch_vcpu *av = v->arch;
+    /* The timer exit after a stepped event delivery (exit_ept.c): delivered when no event is
+     * being vectored and TF is clear. Otherwise the step goes on at the next slice. */
+    if (av->step_pending && av->step_with_tf &&
+        !(vmcs_read(VMCS_GUEST_RFLAGS) & (1ull << 8)) &&
+        !(vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        vcpu_single_step_done(v);
+    av->yield = true;
     return EXIT_RESUME;
 }
 

@@ -199,7 +199,12 @@ void vcpu_gpr_write(struct arch_vcpu *av, unsigned n, uint64_t value)
 
 void vcpu_advance_rip(void)
 {
-    vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH));
+    uint64_t rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LENGTH);
+    /* Outside 64-bit code the instruction pointer is EIP or IP and wraps (Vol. 1, 3.5); bits
+     * 63:32 set would fail the next VM entry (Vol. 3C, 27.3.1.4). */
+    if (!vcpu_in_64bit_code())
+        rip &= (vmcs_read32(VMCS_GUEST_CS_AR) & AR_DB) ? 0xffffffffull : 0xffffull;
+    vmcs_write(VMCS_GUEST_RIP, rip);
     uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & (INTERRUPTIBILITY_BLOCKING_BY_STI | INTERRUPTIBILITY_BLOCKING_BY_MOV_SS))
         vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTERRUPTIBILITY_BLOCKING_BY_STI |
@@ -214,6 +219,11 @@ enum exit_action vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has
                                        uint32_t error_code)
 {
     struct pending_event *ev = &v->arch->event;
+    /* Real mode pushes no error code, and VM entry refuses one with CR0.PE = 0 under
+     * unrestricted guest (Vol. 3C, checks on VM-entry control fields): the VM would stop instead
+     * of taking the fault. */
+    if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
+        has_error = false;
     ev->valid = true;
     ev->info = INTR_INFO_VALID | (INTR_TYPE_HARDWARE_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
                (vector & INTR_INFO_VECTOR_MASK) | (has_error ? INTR_INFO_DELIVER_ERROR_CODE : 0);

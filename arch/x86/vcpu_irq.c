@@ -66,6 +66,9 @@ void vcpu_irq_before_entry(struct vcpu *v)
      * the next entry after the step delivers. */
     if (av->step_pending) {
         set_window_exiting(av, false);
+        /* A TF step of an event's delivery (exit_ept.c) ends on a timer exit right after it. */
+        if (av->step_with_tf && av->event.valid)
+            vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, 0);
         return;
     }
     int vector = irq_pending_highest(&av->irqs);
