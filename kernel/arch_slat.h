@@ -36,7 +36,8 @@ void slat_destroy(struct slat *s);
 /* Maps one 4 KiB guest frame, write-back. CIVIC_EEXIST if gpa is already mapped, CIVIC_ERANGE
  * beyond the 48-bit guest-physical space, CIVIC_ENOMEM without a table page. */
 civic_err slat_map(struct slat *s, uint64_t gpa, uint64_t hpa, unsigned perms);
-/* Removes the mapping (CIVIC_ENOENT if none). The caller invalidates before reusing the frame. */
+/* Removes the mapping (CIVIC_ENOENT if none) and frees the tables it leaves empty. The caller
+ * invalidates (slat_invalidate) before the guest runs again or the frame is reused. */
 civic_err slat_unmap(struct slat *s, uint64_t gpa);
 bool slat_lookup(const struct slat *s, uint64_t gpa, uint64_t *hpa, unsigned *perms);
 /* Reads and clears the entry's accessed and dirty bits in one atomic step. CIVIC_ENOENT if gpa

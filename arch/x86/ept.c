@@ -164,17 +164,48 @@ civic_err slat_map(struct slat *s, uint64_t gpa, uint64_t hpa, unsigned perms)
     return CIVIC_OK;
 }
 
+static bool table_empty(const uint64_t *table)
+{
+    for (unsigned i = 0; i < EPT_ENTRIES; i++)
+        if (entry_present(entry_load(&table[i])))
+            return false;
+    return true;
+}
+
 civic_err slat_unmap(struct slat *s, uint64_t gpa)
 {
+    static const unsigned shifts[EPT_LEVELS - 1] = {EPT_PML4_SHIFT, EPT_PDPT_SHIFT, EPT_PD_SHIFT};
     if (!gpa_in_range(gpa))
         return trace_error(CIVIC_ERANGE);
-    civic_err err = CIVIC_OK;
-    uint64_t *e = walk(s, gpa, false, &err);
-    if (!e)
-        return err;
-    uint64_t old = __atomic_exchange_n(e, 0, __ATOMIC_ACQ_REL);
+
+    /* Remember the path so that tables left empty can be freed on the way back up: otherwise a
+     * guest touching ever new regions (outside its RAM, say) would grow the tables for good. */
+    uint64_t *path[EPT_LEVELS]; /* path[i]: the entry at level i pointing to the next table */
+    uint64_t *table = s->root;
+    for (unsigned i = 0; i < EPT_LEVELS - 1; i++) {
+        path[i] = &table[EPT_INDEX(gpa, shifts[i])];
+        uint64_t v = entry_load(path[i]);
+        if (!entry_present(v))
+            return CIVIC_ENOENT;
+        if (v & EPT_PAGE_SIZE)
+            return trace_error(CIVIC_EEXIST);
+        table = table_at(s, v);
+    }
+    path[EPT_LEVELS - 1] = &table[EPT_INDEX(gpa, EPT_PT_SHIFT)];
+    uint64_t old = __atomic_exchange_n(path[EPT_LEVELS - 1], 0, __ATOMIC_ACQ_REL);
     if (!entry_present(old))
         return CIVIC_ENOENT;
+
+    /* Free the PT, PD and PDPT if they became empty (never the PML4). */
+    for (unsigned i = EPT_LEVELS - 1; i > 0; i--) {
+        uint64_t parent = entry_load(path[i - 1]);
+        uint64_t *child = table_at(s, parent);
+        if (!table_empty(child))
+            break;
+        entry_store(path[i - 1], 0);
+        s->src.free(s->src.ctx, parent & EPT_ADDR_MASK);
+        s->table_pages--;
+    }
     return CIVIC_OK;
 }
 

@@ -157,9 +157,19 @@ static void test_tables_shared_and_counted(void **state)
     assert_true(slat_lookup(s, 0x1ff000, &hpa, NULL));
     assert_int_equal(hpa, 0x101000);
 
-    /* Unmapping keeps the tables; destroy frees them all, never the mapped frames. */
+    /* Unmapping frees the tables it leaves empty, and only those: the PT of 0x200000 goes; the
+     * far page takes its PT, PD and PDPT with it; a PT still holding a mapping stays. */
     assert_int_equal(slat_unmap(s, 0x200000), CIVIC_OK);
-    assert_int_equal(slat_table_pages(s), 10);
+    assert_int_equal(slat_table_pages(s), 9);
+    assert_int_equal(slat_unmap(s, (1ull << 48) - 0x1000), CIVIC_OK);
+    assert_int_equal(slat_table_pages(s), 6);
+    assert_int_equal(fake.live, 7);
+    assert_int_equal(slat_unmap(s, 0x0), CIVIC_OK);
+    assert_int_equal(slat_table_pages(s), 6); /* 0x1ff000 still lives in that PT */
+    assert_true(slat_lookup(s, 0x1ff000, &hpa, NULL));
+    /* Mapping again rebuilds what was freed. */
+    assert_int_equal(slat_map(s, 0x200000, 0x102000, SLAT_RWX), CIVIC_OK);
+    assert_int_equal(slat_table_pages(s), 7);
     slat_destroy(s);
     assert_int_equal(fake.live, 0);
     assert_int_equal(fake.frees, fake.allocs);
