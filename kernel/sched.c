@@ -3,6 +3,7 @@
 #include "kernel/arch_vmx.h"
 #include "kernel/log.h"
 #include "kernel/vm.h"
+#include "kernel/vm_platform.h"
 #include "kernel/vm_registry.h"
 
 static size_t cursor;
@@ -15,8 +16,9 @@ static bool runnable(const struct vm *vm)
 bool sched_run_next(void)
 {
     size_t count = 0;
-    while (vm_at(count))
-        count++;
+    for (struct vm *vm; (vm = vm_at(count)); count++)
+        if (vm->state == VM_RUNNING)
+            vm_platform_poll(vm); /* timers tick and may wake a halted vCPU */
     for (size_t tries = 0; tries < count; tries++) {
         struct vm *vm = vm_at(cursor++ % count);
         if (!runnable(vm))

@@ -10,6 +10,8 @@
 #include "kernel/error.h"
 #include "kernel/vdev_uart.h"
 #include "kernel/vdev_debug_exit.h"
+#include "kernel/vdev_pic.h"
+#include "kernel/vdev_pit.h"
 
 #define VM_NAME_MAX 32
 #define VM_MAX 16
@@ -45,6 +47,9 @@ struct vm {
     struct vcpu vcpu;
     struct vdev_uart uart;
     struct vdev_debug_exit debug_exit;
+    struct vdev_pic pic;
+    struct vdev_pit pit;
+    bool pic_low_vector_warned; /* warned once that the guest left the PIC on vectors < 32 */
     char console_buf[VM_CONSOLE_RING];
     uint64_t console_head; /* total bytes ever written; the ring holds the last VM_CONSOLE_RING */
     uint64_t scratch_page; /* host frame of 0xff that takes discarded writes outside RAM */

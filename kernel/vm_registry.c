@@ -144,6 +144,8 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
     memcpy(vm->name, a->name, strlen(a->name) + 1);
     ksnprintf(vm->module, sizeof vm->module, "%s", a->module);
     vdev_uart_reset(&vm->uart);
+    vdev_pic_reset(&vm->pic);
+    vdev_pit_reset(&vm->pit, arch_time_ns());
     vm->vcpu.vm = vm;
 
     if (pmm_alloc(0, &vm->scratch_page) != CIVIC_OK)

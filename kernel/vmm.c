@@ -65,6 +65,16 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
             *value = result;
         return EXIT_RESUME;
     }
+    if (size == 1) {
+        uint8_t b = (uint8_t)*value;
+        bool claimed = vdev_pic_io(&vm->pic, port, is_write, &b) ||
+                       vdev_pit_io(&vm->pit, port, is_write, &b, arch_time_ns());
+        if (claimed) {
+            if (!is_write)
+                *value = b;
+            return EXIT_RESUME;
+        }
+    }
     if (port == VDEV_DEBUG_EXIT_PORT && is_write) {
         uint32_t code;
         if (vdev_debug_exit_write(&vm->debug_exit, *value & mask, &code)) {

@@ -114,6 +114,13 @@ def hello(g):
 
 # ---- memtest ----
 
+@test
+def pittest(g):
+    rc, out = g.run("pittest.elf", "ticks=10")
+    expect_exit(rc, out, 0)
+    check("pittest: 10 ticks" in out and "pittest: ok" in out, "pittest's output:\n%s" % show(out))
+
+
 def memtest_checksum(mib, pass_no):
     """The guest's per-pass checksum, computed the same way (memtest.c pattern and fold)."""
     m = 0xffffffff

@@ -282,3 +282,18 @@ def guest_interrupts(ctx):
           "0x41 was raised with IF=0, yet no interrupt-window exit: %r" % stats)
     error_line(con, "vm irq i 0x40", "not running")
     con.command("vm destroy i", COMMAND_TIMEOUT)
+
+
+@test
+def guest_pit_timer(ctx):
+    # The PC timer path: the guest programs the 8259s and PIT channel 0 at 100 Hz and counts
+    # timer interrupts while halted; civic's PIT raises IRQ 0 and the PIC's vector is injected.
+    needs_vmx(ctx)
+    con = ctx.boot(iso=ctx.args.test_iso).console
+    facts, log = run_guest(con, "p", "pittest", 'cmdline="ticks=20"')
+    text = "\n".join(log)
+    check(facts.get("exit_code") == "1" and "pittest: ok" in text,
+          "pittest: %r\n%s" % (facts, show(log[-10:])))
+    stats = kv(con.command("vm stats p", COMMAND_TIMEOUT))
+    check(int(stats.get("exit_hlt", "0")) >= 20, "the guest did not halt between ticks: %r"
+          % stats)
