@@ -10,6 +10,9 @@
 #include "kernel/error.h"
 #include "kernel/vdev_uart.h"
 #include "kernel/vdev_debug_exit.h"
+#include "kernel/vdev_fwcfg.h"
+#include "kernel/vdev_kbc.h"
+#include "kernel/vdev_pci.h"
 #include "kernel/vdev_pic.h"
 #include "kernel/vdev_pit.h"
 
@@ -49,6 +52,9 @@ struct vm {
     struct vdev_debug_exit debug_exit;
     struct vdev_pic pic;
     struct vdev_pit pit;
+    struct vdev_pci pci;
+    struct vdev_kbc kbc;
+    struct vdev_fwcfg fwcfg;
     bool pic_low_vector_warned; /* warned once that the guest left the PIC on vectors < 32 */
     char console_buf[VM_CONSOLE_RING];
     uint64_t console_head; /* total bytes ever written; the ring holds the last VM_CONSOLE_RING */

@@ -65,6 +65,16 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
             *value = result;
         return EXIT_RESUME;
     }
+    bool reset = false;
+    if (vdev_pci_io(&vm->pci, port, size, is_write, value) ||
+        vdev_fwcfg_io(&vm->fwcfg, port, size, is_write, value))
+        return EXIT_RESUME;
+    if (vdev_kbc_io(&vm->kbc, port, size, is_write, value, &reset)) {
+        if (reset) /* the guest asked for a reset: it must not reset civic */
+            return vmm_stop(v, "guest requested a reset through port %#x (VM reset comes with "
+                               "the PC platform; stopped instead)", port);
+        return EXIT_RESUME;
+    }
     if (size == 1) {
         uint8_t b = (uint8_t)*value;
         bool claimed = vdev_pic_io(&vm->pic, port, is_write, &b) ||

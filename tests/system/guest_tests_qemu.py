@@ -121,6 +121,14 @@ def pittest(g):
     check("pittest: 10 ticks" in out and "pittest: ok" in out, "pittest's output:\n%s" % show(out))
 
 
+@test
+def platform(g):
+    # The keyboard-controller reset ends QEMU (-no-reboot) with status 0.
+    rc, out = g.run("platform.elf", "")
+    check("platform: ok" in out and "FAILED" not in out, "platform's output:\n%s" % show(out))
+    check(rc == 0, "QEMU should end on the reset with status 0, got %s:\n%s" % (rc, show(out)))
+
+
 def memtest_checksum(mib, pass_no):
     """The guest's per-pass checksum, computed the same way (memtest.c pattern and fold)."""
     m = 0xffffffff

@@ -297,3 +297,16 @@ def guest_pit_timer(ctx):
     stats = kv(con.command("vm stats p", COMMAND_TIMEOUT))
     check(int(stats.get("exit_hlt", "0")) >= 20, "the guest did not halt between ticks: %r"
           % stats)
+
+
+@test
+def guest_platform_devices(ctx):
+    # PCI host bridge, fw_cfg, and a keyboard-controller reset that stops the VM, not civic.
+    needs_vmx(ctx)
+    con = ctx.boot(iso=ctx.args.test_iso).console
+    facts, log = run_guest(con, "pf", "platform")
+    text = "\n".join(log)
+    check("platform: ok" in text, "platform's console:\n%s" % show(log))
+    stats = "\n".join(con.command("vm stats pf", COMMAND_TIMEOUT))
+    check("reset" in stats, "the stop reason does not name the reset:\n%s" % stats)
+    check(con.command("echo alive", COMMAND_TIMEOUT) == ["alive"], "civic did not survive")
