@@ -30,3 +30,6 @@ __attribute__((noreturn)) void arch_reboot(void);
  * paging_init(). */
 void *phys_to_virt(uint64_t phys);
 uint64_t virt_to_phys(const void *virt);
+
+/* Seconds since 1970-01-01 UTC: the host's CMOS clock read at boot, advanced with the TSC. */
+int64_t arch_wallclock_seconds(void);

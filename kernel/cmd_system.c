@@ -5,6 +5,7 @@
 #include "kernel/shell.h"
 #include "kernel/shell_parse.h"
 #include "kernel/string.h"
+#include "kernel/vdev_rtc.h"
 #include "kernel/version.h"
 
 static civic_err cmd_help(int argc, char **argv)
@@ -41,10 +42,14 @@ static civic_err cmd_uptime(int argc, char **argv)
     if (argc != 1)
         return shell_usage_error("uptime", "takes no arguments");
     uint64_t ns = arch_time_ns();
+    struct vdev_rtc_tm tm;
+    vdev_rtc_epoch_to_tm(arch_wallclock_seconds(), &tm);
     kprintf("uptime_ms=%llu\n", (unsigned long long)(ns / 1000000u));
+    kprintf("wallclock=%04d-%02u-%02uT%02u:%02u:%02uZ\n", tm.year, tm.month, tm.day, tm.hour,
+            tm.minute, tm.second);
     return CIVIC_OK;
 }
-SHELL_COMMAND(uptime, "uptime", "", "time since boot (uptime_ms=N)", cmd_uptime);
+SHELL_COMMAND(uptime, "uptime", "", "time since boot and the wall clock (UTC)", cmd_uptime);
 
 static civic_err cmd_echo(int argc, char **argv)
 {

@@ -117,6 +117,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
     lapic_init();
     if (tsc_calibrate() != CIVIC_OK)
         log_warn("time: TSC calibration failed; uptime is approximate");
+    wallclock_init();
     if (lapic_timer_start(100) != CIVIC_OK)
         log_warn("time: no LAPIC timer tick");
     if (ioapic_init() == CIVIC_OK) {

@@ -15,6 +15,7 @@
 #include "kernel/vdev_pci.h"
 #include "kernel/vdev_pic.h"
 #include "kernel/vdev_pit.h"
+#include "kernel/vdev_rtc.h"
 
 #define VM_NAME_MAX 32
 #define VM_MAX 16
@@ -52,6 +53,7 @@ struct vm {
     struct vdev_debug_exit debug_exit;
     struct vdev_pic pic;
     struct vdev_pit pit;
+    struct vdev_rtc rtc;
     struct vdev_pci pci;
     struct vdev_kbc kbc;
     struct vdev_fwcfg fwcfg;

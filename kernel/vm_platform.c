@@ -12,6 +12,10 @@ void vm_platform_poll(struct vm *vm)
         vdev_pic_set_irq(&vm->pic, 0, true);
         vdev_pic_set_irq(&vm->pic, 0, false);
     }
+    if (vdev_rtc_irq8_pending(&vm->rtc, arch_time_ns())) {
+        vdev_pic_set_irq(&vm->pic, 8, true);
+        vdev_pic_set_irq(&vm->pic, 8, false);
+    }
     if (vdev_pic_pending_vector(&vm->pic) < 0)
         return;
     /* INTA now; the vCPU takes the vector when its IF allows (interrupt-window exiting). */

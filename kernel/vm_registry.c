@@ -146,6 +146,7 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
     vdev_uart_reset(&vm->uart);
     vdev_pic_reset(&vm->pic);
     vdev_pit_reset(&vm->pit, arch_time_ns());
+    vdev_rtc_reset(&vm->rtc, arch_time_ns(), arch_wallclock_seconds(), mem);
     vdev_pci_reset(&vm->pci);
     vdev_kbc_reset(&vm->kbc);
     vdev_fwcfg_reset(&vm->fwcfg, mem, 1);

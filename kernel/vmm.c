@@ -78,7 +78,8 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
     if (size == 1) {
         uint8_t b = (uint8_t)*value;
         bool claimed = vdev_pic_io(&vm->pic, port, is_write, &b) ||
-                       vdev_pit_io(&vm->pit, port, is_write, &b, arch_time_ns());
+                       vdev_pit_io(&vm->pit, port, is_write, &b, arch_time_ns()) ||
+                       vdev_rtc_io(&vm->rtc, port, is_write, &b, arch_time_ns());
         if (claimed) {
             if (!is_write)
                 *value = b;

@@ -13,3 +13,4 @@ uint32_t lapic_id(void);
 void lapic_eoi(void);
 civic_err lapic_timer_start(unsigned hz); /* periodic tick, calibrated against the TSC */
 uint64_t lapic_ticks(void);      /* ticks since the timer started */
+void wallclock_init(void);       /* read the CMOS RTC once (after tsc_calibrate) */

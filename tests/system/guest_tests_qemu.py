@@ -129,6 +129,13 @@ def platform(g):
     check(rc == 0, "QEMU should end on the reset with status 0, got %s:\n%s" % (rc, show(out)))
 
 
+@test
+def rtctest(g):
+    rc, out = g.run("rtctest.elf", "")
+    expect_exit(rc, out, 0)
+    check(re.search(r"^rtctest: date=20\d\d-", out, re.M), "rtctest's output:\n%s" % show(out))
+
+
 def memtest_checksum(mib, pass_no):
     """The guest's per-pass checksum, computed the same way (memtest.c pattern and fold)."""
     m = 0xffffffff
