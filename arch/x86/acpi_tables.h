@@ -190,3 +190,90 @@ struct acpi_madt_local_x2apic {
 #define AML_BYTE_PREFIX 0x0a
 #define AML_PACKAGE_OP 0x12
 #define AML_ROOT_CHAR '\\'
+
+/* ---- Added for the guest's own tables (kernel/guest_acpi.c) and PM registers
+ * (kernel/vdev_acpi_pm.c); ACPI Specification 6.5. ---- */
+#define ACPI_SIG_FACS "FACS"
+
+/* FADT revision 3 (ACPI 2.0-4.0 layout, 244 bytes): acpi_fadt plus the two GPE blocks. */
+struct acpi_fadt_rev3 {
+    struct acpi_fadt base;
+    struct acpi_gas x_gpe0_blk; /* offset 220 */
+    struct acpi_gas x_gpe1_blk;
+} __attribute__((packed));
+
+#define ACPI_FADT_REV3_LEN 244
+
+/* More FADT flags (Table 5.10). */
+#define ACPI_FADT_WBINVD (1u << 0)
+#define ACPI_FADT_PROC_C1 (1u << 2)
+#define ACPI_FADT_PWR_BUTTON (1u << 4) /* 1: no fixed-feature power button */
+#define ACPI_FADT_SLP_BUTTON (1u << 5) /* 1: no fixed-feature sleep button */
+#define ACPI_FADT_FIX_RTC (1u << 6)    /* 1: RTC_STS not in the fixed registers */
+#define ACPI_FADT_TMR_VAL_EXT (1u << 8)
+
+/* FADT IAPC_BOOT_ARCH (Table 5.11). */
+#define ACPI_FADT_IAPC_LEGACY_DEVICES (1u << 0)
+#define ACPI_FADT_IAPC_8042 (1u << 1)
+
+/* FADT P_LVL2_LAT above 100 / P_LVL3_LAT above 1000: the C state is not supported. */
+#define ACPI_FADT_P_LVL2_LAT_NONE 0x0fff
+#define ACPI_FADT_P_LVL3_LAT_NONE 0x0fff
+
+/* GAS access sizes (5.2.3.2). */
+#define ACPI_GAS_ACCESS_BYTE 1
+#define ACPI_GAS_ACCESS_WORD 2
+#define ACPI_GAS_ACCESS_DWORD 3
+
+/* Firmware ACPI Control Structure (5.2.10), 64-byte aligned, no checksum. */
+struct acpi_facs {
+    char signature[4];
+    uint32_t length; /* 64 */
+    uint32_t hardware_signature;
+    uint32_t firmware_waking_vector;
+    uint32_t global_lock;
+    uint32_t flags;
+    uint64_t x_firmware_waking_vector;
+    uint8_t version; /* 2 */
+    uint8_t reserved0[3];
+    uint32_t ospm_flags;
+    uint8_t reserved1[24];
+} __attribute__((packed));
+
+#define ACPI_FACS_LEN 64
+#define ACPI_FACS_VERSION 2
+
+/* PM1 status and enable registers (4.8.3.1, Tables 4.11 and 4.12). */
+#define ACPI_PM1_STS_TMR (1u << 0)
+#define ACPI_PM1_STS_BM (1u << 4)
+#define ACPI_PM1_STS_GBL (1u << 5)
+#define ACPI_PM1_STS_PWRBTN (1u << 8)
+#define ACPI_PM1_STS_SLPBTN (1u << 9)
+#define ACPI_PM1_STS_RTC (1u << 10)
+#define ACPI_PM1_STS_WAK (1u << 15)
+#define ACPI_PM1_EN_TMR (1u << 0)
+#define ACPI_PM1_EN_GBL (1u << 5)
+#define ACPI_PM1_EN_PWRBTN (1u << 8)
+#define ACPI_PM1_EN_SLPBTN (1u << 9)
+#define ACPI_PM1_EN_RTC (1u << 10)
+/* PM1 control register (Table 4.13), besides SCI_EN, SLP_TYP and SLP_EN above. */
+#define ACPI_PM1_CNT_BM_RLD (1u << 1)
+#define ACPI_PM1_CNT_GBL_RLS (1u << 2)
+
+/* Power management timer (4.8.3.3): 3.579545 MHz, 24 bits unless TMR_VAL_EXT. */
+#define ACPI_PM_TIMER_HZ 3579545u
+
+/* MADT flags (Table 5.43) and the Local APIC NMI entry (5.2.12.7). */
+#define ACPI_MADT_PCAT_COMPAT (1u << 0)
+#define ACPI_MADT_LOCAL_APIC_NMI 4
+#define ACPI_MADT_ALL_PROCESSORS 0xff
+
+struct acpi_madt_local_apic_nmi {
+    struct acpi_madt_entry h;
+    uint8_t processor_uid;
+    uint16_t flags; /* MPS INTI flags */
+    uint8_t lint;   /* 0 or 1 */
+} __attribute__((packed));
+
+/* AML PkgLength with no following bytes holds lengths up to 63 (20.2.4). */
+#define AML_PKGLEN_1BYTE_MAX 63

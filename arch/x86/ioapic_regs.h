@@ -39,3 +39,23 @@
  * bus: edge triggered, active high), delivered fixed to APIC ID dest in physical mode,
  * unmasked. */
 uint64_t ioapic_isa_redir_entry(uint8_t vector, uint16_t inti_flags, uint8_t dest);
+
+/* Added for the guest IOAPIC model (82093AA datasheet 3.2.4, and the EOI register of the I/O
+ * APICs of version 0x20, e.g. Intel ICH9 datasheet 13.5). */
+#define IOAPIC_EOI 0x40 /* write: vector whose level entries get their Remote IRR cleared */
+#define IOAPIC_ID_SHIFT 24
+#define IOAPIC_VER_MAX_REDIR_SHIFT 16
+#define IOAPIC_REDIR_VECTOR_MASK 0xffull
+#define IOAPIC_REDIR_DELIVERY_SHIFT 8
+#define IOAPIC_REDIR_DELIVERY_MASK (7ull << 8)
+#define IOAPIC_REDIR_DEST_LOGICAL (1ull << 11)
+#define IOAPIC_REDIR_DELIVS (1ull << 12)     /* delivery status, read-only */
+#define IOAPIC_REDIR_REMOTE_IRR (1ull << 14) /* read-only */
+#define IOAPIC_REDIR_DEST_MASK (0xffull << 56)
+/* Delivery modes (bits 10:8). 3 and 6 are reserved. */
+#define IOAPIC_DELIVERY_FIXED 0
+#define IOAPIC_DELIVERY_LOWEST 1
+#define IOAPIC_DELIVERY_SMI 2
+#define IOAPIC_DELIVERY_NMI 4
+#define IOAPIC_DELIVERY_INIT 5
+#define IOAPIC_DELIVERY_EXTINT 7
