@@ -5,7 +5,7 @@
 #   make guests                               make test-guests-qemu (each guest under plain QEMU)
 
 GUEST_CC ?= $(CC)
-GUEST_NAMES := hello memtest spin escape bench_exits irqtest pittest platform rtctest
+GUEST_NAMES := hello memtest spin escape bench_exits irqtest pittest platform rtctest cputest smp
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
     -fno-stack-protector -fno-asynchronous-unwind-tables \
     -nostdlib -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -20,7 +20,9 @@ GUEST_LIB_OBJS := $(patsubst guests/%,$(BUILD)/guests/obj/%.o,$(GUEST_LIB_SRCS))
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUEST_NAMES))
 GUEST_FLAT_NAMES := realmode triple
 GUEST_BINS := $(patsubst %,$(BUILD)/guests/%.bin,$(GUEST_FLAT_NAMES))
-GUEST_OBJS := $(GUEST_LIB_OBJS) $(patsubst %,$(BUILD)/guests/obj/%/%.c.o,$(GUEST_NAMES)) \
+# A multiboot guest is every .c and .S file in guests/NAME/.
+guest_objs = $(patsubst guests/%,$(BUILD)/guests/obj/%.o,$(wildcard guests/$(1)/*.c guests/$(1)/*.S))
+GUEST_OBJS := $(GUEST_LIB_OBJS) $(foreach g,$(GUEST_NAMES),$(call guest_objs,$(g))) \
     $(patsubst %,$(BUILD)/guests/obj/%/%.S.o,$(GUEST_FLAT_NAMES))
 
 .PHONY: guests test-guests-qemu
@@ -36,9 +38,9 @@ $(BUILD)/guests/obj/%.S.o: guests/%.S
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(GUEST_CC) $(GUEST_ASFLAGS) -c $< -o $@
 
-# Each guest is guests/NAME/NAME.c linked with the runtime.
+# Each guest is guests/NAME/*.c and *.S linked with the runtime.
 define GUEST_ELF_RULE
-$(BUILD)/guests/$(1).elf: $(BUILD)/guests/obj/$(1)/$(1).c.o $(GUEST_LIB_OBJS) guests/linker.ld
+$(BUILD)/guests/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) guests/linker.ld
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(GUEST_CC) $$(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^)
 endef

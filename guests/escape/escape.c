@@ -14,8 +14,12 @@
  * skipped. Memory probes use only `mov (%eax),%edx` (8b 10) and `mov %edx,(%eax)` (89 10), so a
  * hypervisor's MMIO decoder needs just those two; the probes above 4 GiB run with PAE paging on
  * (code identity-mapped by 2 MiB pages, the target behind virtual 0x3fe00000).
+ *
+ * Then the sweeps (escape_sweep.c; sweeps=0 skips them): memory every 16 MiB past RAM, every MSR
+ * of the architectural ranges, the local APIC and I/O APIC pages, every I/O port. They mostly
+ * prove survival; the CR4 tests stay last.
  */
-#include "guest.h"
+#include "escape.h"
 
 #define EXIT_BROKEN 5
 #define CPUID1_ECX_VMX (1u << 5)
@@ -27,21 +31,17 @@
 #define CR4_PAE (1u << 5)
 #define CR4_VMXE (1u << 13)
 #define MSR_IA32_VMX_BASIC 0x480
-#define VEC_UD 6
-#define VEC_GP 13
-#define ALL_ONES 0xffffffffu
 
-static bool expect_qemu;
-static char escaped[256], broken[256];
+bool expect_qemu;
+char escaped[ESCAPE_LIST_LEN], broken[ESCAPE_LIST_LEN];
 
-static void add(char *list, const char *test)
+void add(char *list, const char *test)
 {
     size_t n = strlen(list);
-    snprintf(list + n, 256 - n, "%s%s", n ? " " : "", test);
+    snprintf(list + n, ESCAPE_LIST_LEN - n, "%s%s", n ? " " : "", test);
 }
 
-static void report(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(const char *test, const char *fmt, ...)
+void report(const char *test, const char *fmt, ...)
 {
     char buf[160];
     va_list ap;
@@ -54,7 +54,7 @@ static void report(const char *test, const char *fmt, ...)
 /* ---- memory ---- */
 
 /* One read or write of a 32-bit word; *vec gets the exception it raised, or -1. */
-static uint32_t probe_read(uint32_t addr, int *vec)
+uint32_t probe_read(uint32_t addr, int *vec)
 {
     uint32_t v = 0;
     trap_expect(2);
@@ -63,7 +63,7 @@ static uint32_t probe_read(uint32_t addr, int *vec)
     return v;
 }
 
-static void probe_write(uint32_t addr, uint32_t v, int *vec)
+void probe_write(uint32_t addr, uint32_t v, int *vec)
 {
     trap_expect(2);
     __asm__ volatile(".byte 0x89, 0x10" : : "a"(addr), "d"(v) : "memory"); /* mov %edx,(%eax) */
@@ -363,9 +363,12 @@ static void test_cpuid_msr(void)
 
 int guest_main(const struct multiboot_info *mbi)
 {
-    static const char *const keys[] = {"expect", NULL};
+    static const char *const keys[] = {"expect", "sweeps", NULL};
+    uint64_t sweeps;
     char expect[16] = "civic";
     if (!cmdline_check_keys("escape", keys))
+        return GUEST_EXIT_CONFIG;
+    if (!cmdline_uint("escape", "sweeps", 1, &sweeps))
         return GUEST_EXIT_CONFIG;
     cmdline_get("expect", expect, sizeof expect);
     if (strcmp(expect, "qemu") == 0) {
@@ -385,8 +388,18 @@ int guest_main(const struct multiboot_info *mbi)
     test_own_ram((uint32_t)end);
     test_low_memory((uint32_t)end);
     test_high_memory();
+    if (sweeps)
+        test_mem_sweep((uint32_t)end);
     test_vmx_insns();
     test_cpuid_msr();
+    if (sweeps) {
+        test_msr_sweep();
+        test_apic_pages();
+        test_port_sweep();
+    } else {
+        printf("escape: note: sweeps=0: mem-sweep, msr-rdmsr, msr-wrmsr, lapic-page, "
+               "ioapic-page, ports-in and ports-out skipped\n");
+    }
     test_cr0();
     test_cr4(); /* last: plain QEMU hangs here under expect=civic */
 

@@ -2,9 +2,12 @@
  * platform: the PC odds and ends a simple kernel probes. Reads the PCI host bridge at 00:00.0
  * through configuration mechanism 1 (expects 8086:1237, class 06/00), an absent device
  * (00:1f.7 reads all ones), fw_cfg's signature ("QEMU") and RAM size (it must equal the RAM the
- * multiboot memory map implies, to the MiB), prints "platform: ok", then asks the keyboard
- * controller for a reset (0xFE to port 0x64): the machine must reset, so reaching the next line
- * is a failure. Exit 2 when a property fails.
+ * multiboot memory map implies, to the MiB), prints "platform: ok", then resets the machine: the
+ * keyboard controller's pulse (0xFE to port 0x64), then after that reset the PIIX reset register
+ * (6 to port 0xCF9, what the FADT names), then exits 0 ("platform: back after 2 resets"). The
+ * stage is kept in CMOS RAM, which a reset does not clear, as on a PC (a VM that restarts
+ * without its CMOS would loop). Reaching the line after a reset command is a failure. Exit 2
+ * when a property fails.
  */
 #include "guest.h"
 
@@ -12,15 +15,27 @@
 #define PCI_DATA 0xcfc
 #define FW_CFG_SEL 0x510
 #define FW_CFG_DATA 0x511
+#define CMOS_INDEX 0x70
+#define CMOS_DATA 0x71
+/* Two bytes of the CMOS's general-purpose RAM that PC firmware leaves alone. */
+#define CMOS_MAGIC_REG 0x50
+#define CMOS_STAGE_REG 0x51
+#define CMOS_MAGIC 0xc5
 
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
 static inline uint32_t inl(uint16_t port)
 {
     uint32_t v;
     __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
 
 static uint32_t pci_read(unsigned dev, unsigned fn, unsigned reg)
 {
@@ -35,12 +50,44 @@ static void fw_cfg_read(uint16_t item, uint8_t *buf, unsigned n)
         buf[i] = inb(FW_CFG_DATA);
 }
 
+static uint8_t cmos_read(uint8_t reg)
+{
+    outb(CMOS_INDEX, reg);
+    return inb(CMOS_DATA);
+}
+
+static void cmos_write(uint8_t reg, uint8_t v)
+{
+    outb(CMOS_INDEX, reg);
+    outb(CMOS_DATA, v);
+}
+
+static void spin(void)
+{
+    for (volatile int i = 0; i < 1000000; i++)
+        ;
+}
+
 int guest_main(const struct multiboot_info *mbi)
 {
     static const char *const known[] = {NULL};
     if (!cmdline_check_keys("platform", known))
         return GUEST_EXIT_CONFIG;
     int failed = 0;
+    unsigned stage = cmos_read(CMOS_MAGIC_REG) == CMOS_MAGIC ? cmos_read(CMOS_STAGE_REG) : 0;
+    if (stage == 1) {
+        printf("platform: back after the keyboard-controller reset; resetting through 0xcf9\n");
+        cmos_write(CMOS_STAGE_REG, 2);
+        outb(0xcf9, 0x06);
+        spin();
+        printf("platform: FAILED: still running after writing 6 to 0xcf9\n");
+        return GUEST_EXIT_FAIL;
+    }
+    if (stage == 2) {
+        cmos_write(CMOS_MAGIC_REG, 0);
+        printf("platform: back after 2 resets\n");
+        return GUEST_EXIT_OK;
+    }
 
     uint32_t id = pci_read(0, 0, 0x00);
     uint32_t cls = pci_read(0, 0, 0x08) >> 8;
@@ -79,9 +126,10 @@ int guest_main(const struct multiboot_info *mbi)
         return GUEST_EXIT_FAIL;
 
     printf("platform: ok; resetting through the keyboard controller\n");
+    cmos_write(CMOS_MAGIC_REG, CMOS_MAGIC);
+    cmos_write(CMOS_STAGE_REG, 1);
     outb(0x64, 0xfe);
-    for (volatile int i = 0; i < 1000000; i++)
-        ;
+    spin();
     printf("platform: FAILED: still running after the reset command\n");
     return GUEST_EXIT_FAIL;
 }
