@@ -46,11 +46,27 @@ void arch_vcpu_destroy(struct vcpu *v);
  * vCPU or stops the VM. Interrupts are enabled on return. */
 enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us);
 
-/* Raises an external interrupt (vector 32..255; 0..31 are exceptions: CIVIC_EINVAL) in the vCPU.
- * It is injected at a VM entry when the guest can take it (RFLAGS.IF, no STI/MOV-SS blocking),
- * highest vector first, and wakes a vCPU halted with interrupts enabled. Until the PC platform's
- * interrupt controllers exist, `vm irq` is the only source. */
-civic_err arch_vcpu_raise_irq(struct vcpu *v, uint8_t vector);
+/* The vCPU's interrupt controllers have an interrupt for it (vmm_irq_peek() >= 0): a vCPU
+ * halted with RFLAGS.IF = 1 becomes runnable (with IF = 0 it stays halted, as on hardware). The
+ * vector is taken with vmm_irq_acknowledge() at a VM entry where the guest can take it (IF, no
+ * STI/MOV-SS blocking), through interrupt-window exiting. */
+void arch_vcpu_interrupt_pending(struct vcpu *v);
+
+/* Ends the vCPU's current slice after the exit being handled (a timer was reprogrammed: the
+ * scheduler bounds the next slice by it). */
+void arch_vcpu_end_slice(struct vcpu *v);
+
+/* Puts the vCPU back into a boot state, as INIT followed by a STARTUP IPI or a VM reset do:
+ * registers, segments, control registers, EFER, the FPU/SSE/AVX state (to its INIT values) and
+ * any pending event; the VMCS, EPT pointer and VPID stay. */
+civic_err arch_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *boot);
+
+/* Time stamp counter as the guest sees it (host TSC plus the vCPU's offset), its rate, and the
+ * VM's TSC held still while the VM did not run (a pause): the offset drops by ns worth of
+ * ticks, so the guest's TSC stays monotonic and does not jump. */
+uint64_t arch_vcpu_guest_tsc(struct vcpu *v);
+uint64_t arch_tsc_hz(void);
+void arch_vcpu_tsc_skip(struct vcpu *v, uint64_t ns);
 
 /* Prints the guest's registers (general, segment, control, RIP/RFLAGS) to the console, or into
  * the kernel log (to_log) when a VM stops. */

@@ -16,7 +16,38 @@ static unsigned report(boot_option_warn_fn warn, void *ctx, const char *fmt, con
     return 1;
 }
 
-/* vm=NAME,MODULE[,mem=SIZE] */
+#define VM_USAGE "vm=%.40s: expected NAME,MODULE[,mem=SIZE][,cpus=N]"
+#define VM_FIELDS_MAX 4
+
+/* One optional field of vm=: mem=SIZE or cpus=N. */
+static unsigned parse_vm_field(const char *f, size_t len, struct boot_vm *bv, const char *v,
+                               boot_option_warn_fn warn, void *ctx)
+{
+    char val[24];
+    const char *eq = f;
+    while (eq < f + len && *eq != '=')
+        eq++;
+    if (eq == f + len || (size_t)(f + len - eq - 1) >= sizeof val || eq + 1 == f + len)
+        return report(warn, ctx, VM_USAGE, v);
+    size_t klen = (size_t)(eq - f), vlen = (size_t)(f + len - eq - 1);
+    memcpy(val, eq + 1, vlen);
+    val[vlen] = 0;
+    if (klen == 3 && strncmp(f, "mem", 3) == 0) {
+        if (shell_parse_size(val, &bv->mem_bytes) != CIVIC_OK || bv->mem_bytes == 0)
+            return report(warn, ctx, "vm=%.40s: bad memory size", v);
+        return 0;
+    }
+    if (klen == 4 && strncmp(f, "cpus", 4) == 0) {
+        uint64_t c;
+        if (shell_parse_u64(val, &c) != CIVIC_OK || c == 0 || c > BOOT_VM_CPUS_MAX)
+            return report(warn, ctx, "vm=%.40s: bad vCPU count", v);
+        bv->cpus = (unsigned)c;
+        return 0;
+    }
+    return report(warn, ctx, VM_USAGE, v);
+}
+
+/* vm=NAME,MODULE[,mem=SIZE][,cpus=N] */
 static unsigned parse_vm(const char *v, struct boot_options *out, boot_option_warn_fn warn,
                          void *ctx)
 {
@@ -24,39 +55,33 @@ static unsigned parse_vm(const char *v, struct boot_options *out, boot_option_wa
         return report(warn, ctx, "vm=%.40s: too many VMs on the command line", v);
     struct boot_vm *bv = &out->vms[out->vm_count];
     memset(bv, 0, sizeof *bv);
-    const char *fields[3] = { v, NULL, NULL };
-    size_t lens[3] = { 0, 0, 0 };
+    const char *fields[VM_FIELDS_MAX] = {v};
+    size_t lens[VM_FIELDS_MAX] = {0};
     unsigned n = 1;
     for (const char *p = v;; p++) {
         if (*p == ',' || *p == 0) {
             lens[n - 1] = (size_t)(p - fields[n - 1]);
             if (*p == 0)
                 break;
-            if (n == 3)
-                return report(warn, ctx, "vm=%.40s: expected NAME,MODULE[,mem=SIZE]", v);
+            if (n == VM_FIELDS_MAX)
+                return report(warn, ctx, VM_USAGE, v);
             fields[n++] = p + 1;
         }
     }
     if (n < 2 || lens[0] == 0 || lens[1] == 0 || lens[0] >= sizeof bv->name ||
         lens[1] >= sizeof bv->module)
-        return report(warn, ctx, "vm=%.40s: expected NAME,MODULE[,mem=SIZE]", v);
+        return report(warn, ctx, VM_USAGE, v);
     memcpy(bv->name, fields[0], lens[0]);
     memcpy(bv->module, fields[1], lens[1]);
-    if (n == 3) {
-        char size[24];
-        if (lens[2] <= 4 || lens[2] - 4 >= sizeof size || strncmp(fields[2], "mem=", 4) != 0)
-            return report(warn, ctx, "vm=%.40s: the third field must be mem=SIZE", v);
-        memcpy(size, fields[2] + 4, lens[2] - 4);
-        size[lens[2] - 4] = 0;
-        if (shell_parse_size(size, &bv->mem_bytes) != CIVIC_OK || bv->mem_bytes == 0)
-            return report(warn, ctx, "vm=%.40s: bad memory size", v);
-    }
+    for (unsigned i = 2; i < n; i++)
+        if (parse_vm_field(fields[i], lens[i], bv, v, warn, ctx))
+            return 1;
     out->vm_count++;
     return 0;
 }
 
-unsigned boot_options_parse(const char *cmdline, struct boot_options *out,
-                            boot_option_warn_fn warn, void *ctx)
+unsigned boot_options_parse(const char *cmdline, struct boot_options *out, boot_option_warn_fn warn,
+                            void *ctx)
 {
     out->console_log_level = -1;
     out->vm_count = 0;

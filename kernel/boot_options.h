@@ -1,8 +1,8 @@
 /*
  * civic's options on the GRUB command line (`multiboot2 /boot/civic.elf OPTION...`), parsed in
- * one place: log=err|warn|info|debug (what reaches the console) and vm=NAME,MODULE[,mem=SIZE]
- * (create and start a VM at boot; may repeat). Unknown or malformed options are reported and
- * ignored, never fatal.
+ * one place: log=err|warn|info|debug (what reaches the console) and
+ * vm=NAME,MODULE[,mem=SIZE][,cpus=N] (create and start a VM at boot; may repeat). Unknown or
+ * malformed options are reported and ignored, never fatal.
  */
 #pragma once
 #include <stddef.h>
@@ -11,11 +11,13 @@
 #include "kernel/error.h"
 
 #define BOOT_VMS_MAX 8
+#define BOOT_VM_CPUS_MAX 8 /* VM_MAX_VCPUS; the VM registry checks it again */
 
 struct boot_vm {
     char name[32];
     char module[64];
     uint64_t mem_bytes; /* 0: default */
+    unsigned cpus;      /* 0: one */
 };
 
 struct boot_options {
@@ -27,5 +29,5 @@ struct boot_options {
 typedef void (*boot_option_warn_fn)(void *ctx, const char *msg);
 
 /* Pure: parses a copy of the command line. Returns the number of problems reported. */
-unsigned boot_options_parse(const char *cmdline, struct boot_options *out,
-                            boot_option_warn_fn warn, void *ctx);
+unsigned boot_options_parse(const char *cmdline, struct boot_options *out, boot_option_warn_fn warn,
+                            void *ctx);

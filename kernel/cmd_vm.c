@@ -1,11 +1,13 @@
-/* The `vm` shell command: create, start, pause, resume, destroy, list, stats, log, console, regs,
- * irq. */
+/* The `vm` shell command: create, start, pause, resume, reset, destroy, list, stats, log,
+ * console, regs, irq. */
 #include "kernel/arch_vmx.h"
 #include "kernel/console.h"
 #include "kernel/console_attach.h"
 #include "kernel/shell.h"
 #include "kernel/shell_parse.h"
 #include "kernel/string.h"
+#include "kernel/vm_irq.h"
+#include "kernel/vm_platform.h"
 #include "kernel/vm_registry.h"
 #include "mm/guest_mem.h"
 
@@ -23,12 +25,18 @@ static civic_err vm_create_cmd(int argc, char **argv)
 {
     if (argc < 4)
         return shell_usage_error("vm", "vm create needs NAME and MODULE");
-    struct vm_create_args a = { .name = argv[2], .module = argv[3] };
+    struct vm_create_args a = {.name = argv[2], .module = argv[3]};
     for (int i = 4; i < argc; i++) {
         const char *v;
         if ((v = shell_kv(argv[i], "mem"))) {
             if (shell_parse_size(v, &a.mem_bytes) != CIVIC_OK || a.mem_bytes == 0)
                 return shell_error(CIVIC_EINVAL, "bad size '%.20s' (e.g. 64M, 1G)", v);
+        } else if ((v = shell_kv(argv[i], "cpus"))) {
+            uint64_t c;
+            if (shell_parse_u64(v, &c) != CIVIC_OK || c == 0 || c > VM_MAX_VCPUS)
+                return shell_error(CIVIC_EINVAL, "bad vCPU count '%.20s' (1 to %u)", v,
+                                   VM_MAX_VCPUS);
+            a.cpus = (unsigned)c;
         } else if ((v = shell_kv(argv[i], "cmdline"))) {
             a.cmdline = v;
         } else if ((v = shell_kv(argv[i], "flat"))) {
@@ -50,8 +58,8 @@ static civic_err vm_create_cmd(int argc, char **argv)
     civic_err e = vm_create(&a, &vm, err, sizeof err);
     if (e != CIVIC_OK)
         return shell_error(e, "%s", err);
-    kprintf("vm=%s state=%s mem_mib=%llu\n", vm->name, vm_state_name(vm->state),
-            (unsigned long long)(guest_mem_size(vm->mem) >> 20));
+    kprintf("vm=%s state=%s mem_mib=%llu cpus=%u\n", vm->name, vm_state_name(vm->state),
+            (unsigned long long)(guest_mem_size(vm->mem) >> 20), vm->vcpu_count);
     return CIVIC_OK;
 }
 
@@ -72,15 +80,26 @@ static civic_err vm_transition(int argc, char **argv, vm_transition_fn fn)
     return CIVIC_OK;
 }
 
+static uint64_t total_exits(const struct vm *vm)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < vm->vcpu_count; i++)
+        n += vm->vcpus[i].exits;
+    return n;
+}
+
 static void print_vm_line(struct vm *vm)
 {
-    struct guest_mem_stats gs;
-    guest_mem_get_stats(vm->mem, &gs);
-    kprintf("name=%s state=%s mem_mib=%llu pages_touched=%llu exits=%llu", vm->name,
-            vm_state_name(vm->state), (unsigned long long)(guest_mem_size(vm->mem) >> 20),
-            (unsigned long long)gs.local_pages, (unsigned long long)vm->vcpu.exits);
-    if (vm->vcpu.state == VCPU_HALTED && vm->state == VM_RUNNING)
+    struct guest_mem_stats gs = {0};
+    if (vm->mem)
+        guest_mem_get_stats(vm->mem, &gs);
+    kprintf("name=%s state=%s mem_mib=%llu cpus=%u pages_touched=%llu exits=%llu", vm->name,
+            vm_state_name(vm->state), (unsigned long long)(vm->mem_bytes >> 20), vm->vcpu_count,
+            (unsigned long long)gs.local_pages, (unsigned long long)total_exits(vm));
+    if (vm->vcpus[0].state == VCPU_HALTED && vm->state == VM_RUNNING)
         kprintf(" vcpu=halted");
+    if (vm->resets)
+        kprintf(" resets=%llu", (unsigned long long)vm->resets);
     if (vm->has_exit_code)
         kprintf(" exit_code=%u", vm->exit_code);
     kprintf("\n");
@@ -106,21 +125,47 @@ static void print_exit_count(const char *name, uint64_t n)
     kprintf("=%llu\n", (unsigned long long)n);
 }
 
+static const char *vcpu_state_name(enum vcpu_state s)
+{
+    switch (s) {
+    case VCPU_RUNNABLE: return "runnable";
+    case VCPU_HALTED: return "halted";
+    case VCPU_WAIT_SIPI: return "wait-for-sipi";
+    case VCPU_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
 static civic_err vm_stats(struct vm *vm)
 {
-    struct guest_mem_stats gs;
-    guest_mem_get_stats(vm->mem, &gs);
+    struct guest_mem_stats gs = {0};
+    if (vm->mem)
+        guest_mem_get_stats(vm->mem, &gs);
     print_vm_line(vm);
     if (vm->stop_reason[0])
         kprintf("stop_reason=\"%s\"\n", vm->stop_reason);
     kprintf("pages_touched=%llu\npages_zero=%llu\nept_table_pages=%llu\nfaults=%llu\n",
             (unsigned long long)gs.local_pages, (unsigned long long)gs.zero_pages,
             (unsigned long long)gs.table_pages, (unsigned long long)gs.faults);
-    kprintf("run_ms=%llu\nexits=%llu\n", (unsigned long long)(vm->vcpu.run_ns / 1000000u),
-            (unsigned long long)vm->vcpu.exits);
-    for (unsigned r = 0; r < ARCH_EXIT_REASONS; r++)
-        if (vm->vcpu.exits_by_reason[r])
-            print_exit_count(arch_exit_reason_name(r), vm->vcpu.exits_by_reason[r]);
+    uint64_t run_ns = 0;
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        run_ns += v->run_ns;
+        kprintf("vcpu%u_state=%s\nvcpu%u_exits=%llu\n", i, vcpu_state_name(v->state), i,
+                (unsigned long long)v->exits);
+    }
+    kprintf("run_ms=%llu\nexits=%llu\n", (unsigned long long)(run_ns / 1000000u),
+            (unsigned long long)total_exits(vm));
+    if (vm->mem) /* the VM's clock: stands still while it is paused or stopped */
+        kprintf("clock_ms=%llu\ntsc=%llu\n", (unsigned long long)(vm_now_ns(vm) / 1000000u),
+                (unsigned long long)vm_guest_tsc(&vm->vcpus[0]));
+    for (unsigned r = 0; r < ARCH_EXIT_REASONS; r++) {
+        uint64_t n = 0;
+        for (unsigned i = 0; i < vm->vcpu_count; i++)
+            n += vm->vcpus[i].exits_by_reason[r];
+        if (n)
+            print_exit_count(arch_exit_reason_name(r), n);
+    }
     return CIVIC_OK;
 }
 
@@ -139,8 +184,8 @@ static void vm_log(struct vm *vm)
         console_putc('\n');
 }
 
-/* Raises an external interrupt: a test and debugging tool until the PC platform's interrupt
- * controllers exist. A paused VM keeps it pending until resumed. */
+/* Delivers a fixed interrupt to vCPU 0's local APIC, as a message-signalled interrupt would: a
+ * test and debugging tool. A paused VM keeps it pending until resumed. */
 static civic_err vm_irq(int argc, char **argv)
 {
     if (argc != 4)
@@ -154,13 +199,34 @@ static civic_err vm_irq(int argc, char **argv)
     if (vector < 32)
         return shell_error(CIVIC_EINVAL, "vector %u is an exception; interrupts are 32..255",
                            (unsigned)vector);
+    if (!vm->mem)
+        return shell_error(CIVIC_EINVAL, "VM '%s' has no state (a reset failed)", vm->name);
     if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
         return shell_error(CIVIC_EINVAL, "VM '%s' is not running (state=%s)", vm->name,
                            vm_state_name(vm->state));
-    civic_err e = arch_vcpu_raise_irq(&vm->vcpu, (uint8_t)vector);
+    civic_err e = vm_irq_inject(vm, (uint8_t)vector);
     if (e != CIVIC_OK)
-        return shell_error(e, "cannot raise vector %u", (unsigned)vector);
+        return shell_error(e, "cannot raise vector %u: vCPU 0's local APIC is disabled",
+                           (unsigned)vector);
     kprintf("vm=%s irq=%#x\n", vm->name, (unsigned)vector);
+    return CIVIC_OK;
+}
+
+static civic_err vm_regs(int argc, char **argv)
+{
+    if (argc != 3 && argc != 4)
+        return shell_usage_error("vm", "vm regs needs NAME [cpu=N]");
+    struct vm *vm = find_or_error(argv[2]);
+    if (!vm)
+        return CIVIC_ENOENT;
+    uint64_t cpu = 0;
+    const char *v = argc == 4 ? shell_kv(argv[3], "cpu") : NULL;
+    if (argc == 4 && (!v || shell_parse_u64(v, &cpu) != CIVIC_OK || cpu >= vm->vcpu_count))
+        return shell_error(CIVIC_EINVAL, "bad vCPU '%.20s' (cpu=0..%u)", argv[3],
+                           vm->vcpu_count - 1);
+    if (!vm->mem)
+        return shell_error(CIVIC_EINVAL, "VM '%s' has no state (a reset failed)", vm->name);
+    arch_vcpu_dump(&vm->vcpus[cpu], false);
     return CIVIC_OK;
 }
 
@@ -181,10 +247,14 @@ static civic_err cmd_vm(int argc, char **argv)
         return vm_list(argc, argv);
     if (strcmp(sub, "irq") == 0)
         return vm_irq(argc, argv);
+    if (strcmp(sub, "reset") == 0)
+        return vm_transition(argc, argv, vm_reset);
+    if (strcmp(sub, "regs") == 0)
+        return vm_regs(argc, argv);
 
     /* The rest take exactly one NAME. */
     if (strcmp(sub, "destroy") != 0 && strcmp(sub, "stats") != 0 && strcmp(sub, "log") != 0 &&
-        strcmp(sub, "console") != 0 && strcmp(sub, "regs") != 0)
+        strcmp(sub, "console") != 0)
         return shell_usage_error("vm", "unknown subcommand '%.20s'", sub);
     if (argc != 3)
         return shell_usage_error("vm", "vm %s needs exactly one NAME", sub);
@@ -198,8 +268,6 @@ static civic_err cmd_vm(int argc, char **argv)
         vm_stats(vm);
     } else if (strcmp(sub, "log") == 0) {
         vm_log(vm);
-    } else if (strcmp(sub, "regs") == 0) {
-        arch_vcpu_dump(&vm->vcpu, false);
     } else {
         console_attach(vm);
         shell_suppress_prompt();
@@ -207,6 +275,7 @@ static civic_err cmd_vm(int argc, char **argv)
     return CIVIC_OK;
 }
 SHELL_COMMAND(vm, "vm",
-              "create NAME MODULE [mem=SIZE] [cmdline=\"...\"] [flat=ADDR mode=real|pm32] | "
-              "start|pause|resume|destroy|stats|log|console|regs NAME | list | irq NAME VECTOR",
+              "create NAME MODULE [mem=SIZE] [cpus=N] [cmdline=\"...\"] [flat=ADDR "
+              "mode=real|pm32] | start|pause|resume|reset|destroy|stats|log|console NAME | "
+              "regs NAME [cpu=N] | list | irq NAME VECTOR",
               "manage virtual machines", cmd_vm);

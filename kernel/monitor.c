@@ -6,6 +6,8 @@
 #include "kernel/sched.h"
 #include "kernel/shell.h"
 
+#define IDLE_TICK_NS 10000000ull /* the host's periodic tick (arch/x86/lapic.c, 100 Hz) */
+
 /* Routes console input to the shell, or to a guest while `vm console` is attached. A byte the
  * guest's UART cannot take yet waits in pending. */
 static bool poll_console(void)
@@ -35,7 +37,12 @@ void monitor_loop(void)
         if (sched_run_next())
             busy = true;
         /* Later: poll the NIC and lwIP timers. */
-        if (!busy)
+        if (busy)
+            continue;
+        /* The host tick is 10 ms: a guest timer due sooner is waited for by polling, so it is
+         * not late (a one-shot host timer for idle would save that CPU time: not yet). */
+        uint64_t next = sched_next_event_ns();
+        if (next == UINT64_MAX || next > arch_time_ns() + IDLE_TICK_NS)
             arch_idle(); /* the console interrupt or the tick wakes us */
     }
 }

@@ -1,5 +1,6 @@
 /*
- * i8042 reset/A20 subset, port 0x92 and port 0x80.
+ * The reset lines and their neighbours: the i8042 reset/A20 subset, port 0x92, the PIIX reset
+ * control register at 0xCF9 (the reset register the guest's FADT names) and port 0x80.
  *
  * The controller always looks idle with its self-test passed (status = SYS), so a guest polling
  * for an empty input buffer before a command never waits, and one draining the output buffer
@@ -43,10 +44,22 @@ bool vdev_kbc_io(struct vdev_kbc *kbc, uint16_t port, unsigned size, bool is_wri
             *value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
         return true;
     }
-    if (port != VDEV_KBC_DATA && port != VDEV_KBC_STATUS && port != VDEV_KBC_PORT92)
+    if (port != VDEV_KBC_DATA && port != VDEV_KBC_STATUS && port != VDEV_KBC_PORT92 &&
+        port != VDEV_KBC_RESET_CONTROL)
         return false;
     if (size != 1)
         return false;
+    if (port == VDEV_KBC_RESET_CONTROL) {
+        if (!is_write) {
+            *value = kbc->reset_control;
+            return true;
+        }
+        uint8_t v = (uint8_t)*value;
+        kbc->reset_control = v & (RC_SYSTEM_RESET | RC_FULL_RESET);
+        if (v & RC_RESET_CPU)
+            *reset_request = true;
+        return true;
+    }
     uint8_t v = (uint8_t)*value;
     switch (port) {
     case VDEV_KBC_DATA:
@@ -98,7 +111,8 @@ int vdev_kbc_restore(struct vdev_kbc *kbc, const struct vdev_kbc_state *in)
     const struct vdev_kbc *k = &in->kbc;
     if (in->version != KBC_STATE_VERSION || (k->port92 & ~PORT92_A20) ||
         (k->output_port & ~KBC_OUT_A20) ||
-        (k->pending_cmd && k->pending_cmd != KBC_CMD_WRITE_OUTPUT) || k->reserved)
+        (k->reset_control & ~(RC_SYSTEM_RESET | RC_FULL_RESET)) ||
+        (k->pending_cmd && k->pending_cmd != KBC_CMD_WRITE_OUTPUT))
         return -1;
     *kbc = *k;
     return 0;

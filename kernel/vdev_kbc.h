@@ -12,6 +12,7 @@
 #define VDEV_KBC_STATUS 0x64 /* read: status; write: command */
 #define VDEV_KBC_PORT92 0x92
 #define VDEV_KBC_POST 0x80
+#define VDEV_KBC_RESET_CONTROL 0xcf9 /* PIIX3 Reset Control register (82371SB datasheet, RC) */
 
 /* i8042 (IBM PC/AT Technical Reference, keyboard controller): status register bits. */
 #define KBC_STATUS_OBF 0x01 /* output buffer full */
@@ -27,11 +28,15 @@
 #define PORT92_RESET 0x01 /* 0 -> 1 requests a fast CPU reset */
 #define PORT92_A20 0x02
 
+#define RC_SYSTEM_RESET 0x02 /* hard reset when the CPU reset is asserted */
+#define RC_RESET_CPU 0x04    /* 0 -> 1 starts the reset */
+#define RC_FULL_RESET 0x08
+
 struct vdev_kbc {
-    uint8_t port92;      /* PORT92_A20 only: bit 0 self-clears when the VM resets */
-    uint8_t output_port; /* KBC_OUT_A20 only (reset is never held asserted) */
-    uint8_t pending_cmd; /* 0, or KBC_CMD_WRITE_OUTPUT awaiting its data byte */
-    uint8_t reserved;
+    uint8_t port92;        /* PORT92_A20 only: bit 0 self-clears when the VM resets */
+    uint8_t output_port;   /* KBC_OUT_A20 only (reset is never held asserted) */
+    uint8_t pending_cmd;   /* 0, or KBC_CMD_WRITE_OUTPUT awaiting its data byte */
+    uint8_t reset_control; /* RC_SYSTEM_RESET | RC_FULL_RESET bits as last written */
 };
 
 struct vdev_kbc_state {

@@ -9,8 +9,8 @@ void vm_boot_start(const struct boot_options *opts)
 {
     for (unsigned i = 0; i < opts->vm_count; i++) {
         const struct boot_vm *bv = &opts->vms[i];
-        struct vm_create_args a = { .name = bv->name, .module = bv->module,
-                                    .mem_bytes = bv->mem_bytes };
+        struct vm_create_args a = {
+            .name = bv->name, .module = bv->module, .mem_bytes = bv->mem_bytes, .cpus = bv->cpus};
         char err[160];
         struct vm *vm;
         if (vm_create(&a, &vm, err, sizeof err) != CIVIC_OK ||

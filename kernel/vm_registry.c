@@ -1,6 +1,7 @@
 /*
- * VM lifecycle: create (guest memory, image loading, vCPU), start, pause, resume, destroy. A VM
- * that cannot be created leaves nothing behind; destroying one returns every frame.
+ * VM lifecycle: create (guest memory, image loading, vCPUs), start, pause, resume, reset,
+ * destroy. A VM that cannot be created leaves nothing behind; destroying one returns every frame.
+ * A VM's clock (devices and TSC) stands still while it is paused.
  */
 #include "kernel/vm_registry.h"
 
@@ -14,6 +15,7 @@
 #include "kernel/loader.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
+#include "kernel/vm_platform.h"
 #include "mm/guest_frames.h"
 #include "mm/guest_mem.h"
 #include "mm/pmm.h"
@@ -101,9 +103,94 @@ static int find_module(const char *name, const char **rest)
     return -1;
 }
 
+/* An application processor's state until a STARTUP IPI gives it one. */
+static const struct vcpu_boot_state ap_boot = {.mode = VCPU_BOOT_REAL_MODE};
+
 static civic_err load_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
     return guest_mem_write(ctx, gpa, src, len);
+}
+
+/* Devices, guest memory, the image and the vCPUs: everything a VM is made of besides its name
+ * and console. Used by create and by reset; on failure nothing is left allocated. */
+static civic_err vm_build(struct vm *vm, char *err, size_t n)
+{
+    const char *module_args = "";
+    int mod = find_module(vm->module, &module_args);
+    if (mod < 0)
+        return fail(CIVIC_ENOENT, err, n, "no module '%.40s' (see `modules`)", vm->module);
+    /* A reset is not a power cycle: the CMOS keeps its contents and the clock runs on. */
+    vm_platform_reset(vm, arch_time_ns(), vm->resets == 0);
+
+    if (pmm_alloc(0, &vm->scratch_page) != CIVIC_OK)
+        return fail(CIVIC_ENOMEM, err, n, "not enough memory for the VM's scratch page");
+    memset(phys_to_virt(vm->scratch_page), 0xff, PAGE_SIZE);
+    if (pmm_alloc(0, &vm->mmio_page) != CIVIC_OK) {
+        pmm_free(vm->scratch_page, 0);
+        return fail(CIVIC_ENOMEM, err, n, "not enough memory for the VM's MMIO page");
+    }
+    memset(phys_to_virt(vm->mmio_page), 0, PAGE_SIZE);
+
+    const struct slat_caps caps = slat_host_caps();
+    civic_err e = guest_mem_create(&vm->mem, vm->mem_bytes, guest_frames_kernel(), &caps);
+    if (e != CIVIC_OK) {
+        pmm_free(vm->scratch_page, 0);
+        pmm_free(vm->mmio_page, 0);
+        return fail(e, err, n, "cannot create guest memory: %s", civic_strerror(e));
+    }
+
+    const struct boot_module *bm = &boot_info->modules[mod];
+    struct loader_request req = {
+        .image = phys_to_virt(bm->start),
+        .size = (size_t)(bm->end - bm->start),
+        .cmdline = vm->has_cmdline ? vm->cmdline : module_args,
+        .flat_load = vm->flat_load,
+        .flat_mode = vm->flat_mode,
+    };
+    struct loader_target target = {load_write, vm->mem, vm->mem_bytes};
+    struct loader_result res;
+    e = loader_load(&req, &target, &res, err, n);
+    if (e == CIVIC_OK)
+        e = vm_platform_firmware(vm, &res, err, n);
+    unsigned made = 0;
+    for (; e == CIVIC_OK && made < vm->vcpu_count; made++) {
+        struct vcpu *v = &vm->vcpus[made];
+        v->vm = vm;
+        v->index = made;
+        v->vpid = next_vpid++;
+        if (next_vpid == 0)
+            next_vpid = 1; /* VPID 0 is the host's */
+        /* Application processors wait for INIT and STARTUP IPIs; their state is set then. */
+        e = arch_vcpu_create(v, made == 0 ? &res.boot : &ap_boot, guest_mem_eptp(vm->mem), v->vpid);
+        if (e != CIVIC_OK) {
+            ksnprintf(err, n, "cannot set up vCPU %u: %s", made, civic_strerror(e));
+            break;
+        }
+        v->state = made == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+        arch_vcpu_tsc_skip(v, vm->paused_ns); /* the TSC counts the VM's time, as its devices */
+    }
+    if (e != CIVIC_OK) {
+        while (made--)
+            arch_vcpu_destroy(&vm->vcpus[made]);
+        guest_mem_destroy(vm->mem);
+        vm->mem = NULL;
+        pmm_free(vm->scratch_page, 0);
+        pmm_free(vm->mmio_page, 0);
+        return trace_error(e);
+    }
+    return CIVIC_OK;
+}
+
+static void vm_teardown(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_destroy(&vm->vcpus[i]);
+    guest_mem_destroy(vm->mem);
+    vm->mem = NULL;
+    pmm_free(vm->scratch_page, 0);
+    pmm_free(vm->mmio_page, 0);
+    vm->hole_active = false;
+    vm->mmio_device = 0;
 }
 
 civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, size_t n)
@@ -115,10 +202,17 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
         return fail(CIVIC_EEXIST, err, n, "a VM named '%s' exists", a->name);
     if (arch_vmx_enable() != CIVIC_OK)
         return fail(CIVIC_ENOTSUP, err, n, "VMX not available on this CPU (see `cpu`)");
-    const char *module_args = "";
-    int mod = find_module(a->module, &module_args);
-    if (mod < 0)
+    const char *module_args;
+    if (find_module(a->module, &module_args) < 0)
         return fail(CIVIC_ENOENT, err, n, "no module '%.40s' (see `modules`)", a->module);
+    if (strlen(a->module) >= sizeof vms[0].module)
+        return fail(CIVIC_EINVAL, err, n, "module name too long");
+    if (a->cmdline && strlen(a->cmdline) >= sizeof vms[0].cmdline)
+        return fail(CIVIC_EINVAL, err, n, "command line too long (at most %u bytes)",
+                    (unsigned)sizeof vms[0].cmdline - 1);
+    unsigned cpus = a->cpus ? a->cpus : 1;
+    if (cpus > VM_MAX_VCPUS)
+        return fail(CIVIC_ERANGE, err, n, "bad vCPU count %u (1 to %u)", cpus, VM_MAX_VCPUS);
 
     uint64_t mem = a->mem_bytes ? a->mem_bytes : VM_DEFAULT_MEM;
     if (mem < VM_MIN_MEM || mem > GUEST_MEM_MAX || mem % PAGE_SIZE)
@@ -142,59 +236,36 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
 
     memset(vm, 0, sizeof *vm);
     memcpy(vm->name, a->name, strlen(a->name) + 1);
-    ksnprintf(vm->module, sizeof vm->module, "%s", a->module);
-    vdev_uart_reset(&vm->uart);
-    vdev_pic_reset(&vm->pic);
-    vdev_pit_reset(&vm->pit, arch_time_ns());
-    vdev_rtc_reset(&vm->rtc, arch_time_ns(), arch_wallclock_seconds(), mem);
-    vdev_pci_reset(&vm->pci);
-    vdev_kbc_reset(&vm->kbc);
-    vdev_fwcfg_reset(&vm->fwcfg, mem, 1);
-    vm->vcpu.vm = vm;
-
-    if (pmm_alloc(0, &vm->scratch_page) != CIVIC_OK)
-        return fail(CIVIC_ENOMEM, err, n, "not enough memory for the VM's scratch page");
-    memset(phys_to_virt(vm->scratch_page), 0xff, PAGE_SIZE);
-
-    const struct slat_caps caps = slat_host_caps();
-    civic_err e = guest_mem_create(&vm->mem, mem, guest_frames_kernel(), &caps);
-    if (e != CIVIC_OK) {
-        pmm_free(vm->scratch_page, 0);
-        return fail(e, err, n, "cannot create guest memory: %s", civic_strerror(e));
+    memcpy(vm->module, a->module, strlen(a->module) + 1);
+    if (a->cmdline) {
+        vm->has_cmdline = true;
+        memcpy(vm->cmdline, a->cmdline, strlen(a->cmdline) + 1);
     }
-
-    const struct boot_module *bm = &boot_info->modules[mod];
-    struct loader_request req = {
-        .image = phys_to_virt(bm->start),
-        .size = (size_t)(bm->end - bm->start),
-        .cmdline = a->cmdline ? a->cmdline : module_args,
-        .flat_load = a->flat_load,
-        .flat_mode = a->flat_mode,
-    };
-    struct loader_target target = { load_write, vm->mem, mem };
-    struct loader_result res;
-    e = loader_load(&req, &target, &res, err, n);
-    if (e == CIVIC_OK) {
-        vm->vcpu.vpid = next_vpid++;
-        if (next_vpid == 0)
-            next_vpid = 1; /* VPID 0 is the host's */
-        e = arch_vcpu_create(&vm->vcpu, &res.boot, guest_mem_eptp(vm->mem), vm->vcpu.vpid);
-        if (e != CIVIC_OK)
-            ksnprintf(err, n, "cannot set up the vCPU: %s", civic_strerror(e));
-    }
+    vm->mem_bytes = mem;
+    vm->vcpu_count = cpus;
+    vm->flat_load = a->flat_load;
+    vm->flat_mode = a->flat_mode;
+    vm->pause_start_ns = arch_time_ns(); /* the VM's clock starts with vm_start() */
+    civic_err e = vm_build(vm, err, n);
     if (e != CIVIC_OK) {
-        guest_mem_destroy(vm->mem);
-        pmm_free(vm->scratch_page, 0);
         memset(vm, 0, sizeof *vm);
-        return trace_error(e);
+        return e;
     }
     vm->used = true;
     vm->state = VM_CREATED;
-    vm->vcpu.state = VCPU_RUNNABLE;
-    log_info("vm %s: created from module '%s', %llu MiB", vm->name, a->module,
-             (unsigned long long)(mem >> 20));
+    log_info("vm %s: created from module '%s', %llu MiB, %u vCPU%s", vm->name, a->module,
+             (unsigned long long)(mem >> 20), cpus, cpus == 1 ? "" : "s");
     *out = vm;
     return CIVIC_OK;
+}
+
+/* The VM's clock stood still since pause_start_ns: devices and TSCs skip that time. */
+static void clock_resume(struct vm *vm)
+{
+    uint64_t held = arch_time_ns() - vm->pause_start_ns;
+    vm->paused_ns += held;
+    for (unsigned i = 0; i < vm->vcpu_count; i++)
+        arch_vcpu_tsc_skip(&vm->vcpus[i], held);
 }
 
 civic_err vm_start(struct vm *vm, char *err, size_t n)
@@ -202,6 +273,7 @@ civic_err vm_start(struct vm *vm, char *err, size_t n)
     if (vm->state != VM_CREATED)
         return fail(CIVIC_EBUSY, err, n, "VM '%s' is %s, not created", vm->name,
                     vm_state_name(vm->state));
+    clock_resume(vm);
     vm->state = VM_RUNNING;
     return CIVIC_OK;
 }
@@ -211,6 +283,7 @@ civic_err vm_pause(struct vm *vm, char *err, size_t n)
     if (vm->state != VM_RUNNING)
         return fail(CIVIC_EBUSY, err, n, "VM '%s' is %s, not running", vm->name,
                     vm_state_name(vm->state));
+    vm->pause_start_ns = arch_time_ns();
     vm->state = VM_PAUSED;
     return CIVIC_OK;
 }
@@ -220,16 +293,40 @@ civic_err vm_resume(struct vm *vm, char *err, size_t n)
     if (vm->state != VM_PAUSED)
         return fail(CIVIC_EBUSY, err, n, "VM '%s' is %s, not paused", vm->name,
                     vm_state_name(vm->state));
+    clock_resume(vm);
     vm->state = VM_RUNNING;
+    return CIVIC_OK;
+}
+
+civic_err vm_reset(struct vm *vm, char *err, size_t n)
+{
+    if (vm->state == VM_CREATED)
+        return fail(CIVIC_EBUSY, err, n, "VM '%s' has not started", vm->name);
+    bool was_paused = vm->state == VM_PAUSED;
+    if (vm->state == VM_STOPPED) /* its clock stood still since it stopped */
+        vm->paused_ns += arch_time_ns() - vm->pause_start_ns;
+    vm_teardown(vm);
+    vm->has_exit_code = false;
+    vm->stop_reason[0] = 0;
+    vm->resets++;
+    civic_err e = vm_build(vm, err, n);
+    if (e != CIVIC_OK) {
+        /* Nothing is left to run: the VM stays listed, stopped, with the reason. */
+        ksnprintf(vm->stop_reason, sizeof vm->stop_reason, "reset failed: %s", err);
+        vm->state = VM_STOPPED;
+        log_err("vm %s: %s", vm->name, vm->stop_reason);
+        return e;
+    }
+    log_info("vm %s: reset", vm->name);
+    vm->state = was_paused ? VM_PAUSED : VM_RUNNING;
     return CIVIC_OK;
 }
 
 void vm_destroy(struct vm *vm)
 {
     console_attach_forget(vm);
-    arch_vcpu_destroy(&vm->vcpu);
-    guest_mem_destroy(vm->mem);
-    pmm_free(vm->scratch_page, 0);
+    if (vm->mem)
+        vm_teardown(vm);
     log_info("vm %s: destroyed", vm->name);
     memset(vm, 0, sizeof *vm);
 }

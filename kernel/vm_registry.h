@@ -16,6 +16,7 @@ struct vm_create_args {
     const char *cmdline; /* NULL: the rest of the module's GRUB command line */
     uint64_t flat_load;  /* flat binaries: load address (0: the image must be Multiboot) */
     enum vcpu_boot_mode flat_mode;
+    unsigned cpus; /* 0: one vCPU */
 };
 
 /* Each returns an error after writing a one-line reason (without "error: ") into err. */
@@ -23,6 +24,9 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
 civic_err vm_start(struct vm *vm, char *err, size_t err_size);
 civic_err vm_pause(struct vm *vm, char *err, size_t err_size);
 civic_err vm_resume(struct vm *vm, char *err, size_t err_size);
+/* As a machine reset (the guest's reset request, or `vm reset`): devices, memory (all zero
+ * again), the image and the vCPUs start over; name, console and counters stay. */
+civic_err vm_reset(struct vm *vm, char *err, size_t err_size);
 void vm_destroy(struct vm *vm);
 
 struct vm *vm_find(const char *name);

@@ -13,6 +13,9 @@
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "kernel/vm.h"
+#include "kernel/vm_irq.h"
+#include "kernel/vm_platform.h"
+#include "kernel/vmm_mmio.h"
 #include "kernel/vm_registry.h"
 #include "mm/guest_mem.h"
 #include "mm/pmm.h"
@@ -41,6 +44,14 @@ static void uart_tx(void *ctx, uint8_t byte)
     console_attach_guest_output(vm, byte);
 }
 
+/* The reset happens in the scheduler, once this vCPU is off the CPU: its state is rebuilt. */
+static enum exit_action vmm_request_reset(struct vcpu *v, uint16_t port)
+{
+    log_info("vm %s: the guest requested a reset (port %#x)", v->vm->name, port);
+    v->vm->reset_pending = true;
+    return EXIT_PARK;
+}
+
 enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool is_write,
                              uint32_t *value)
 {
@@ -66,21 +77,31 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
         return EXIT_RESUME;
     }
     bool reset = false;
+    enum vdev_acpi_pm_event pm_event = VDEV_ACPI_PM_NONE;
+    if (vdev_acpi_pm_io(&vm->pm, port, size, is_write, value, vm_now_ns(vm), &pm_event)) {
+        if (pm_event == VDEV_ACPI_PM_POWEROFF)
+            return vmm_stop(v, "guest powered off (ACPI S5)");
+        return EXIT_RESUME;
+    }
     if (vdev_pci_io(&vm->pci, port, size, is_write, value) ||
         vdev_fwcfg_io(&vm->fwcfg, port, size, is_write, value))
         return EXIT_RESUME;
     if (vdev_kbc_io(&vm->kbc, port, size, is_write, value, &reset)) {
         if (reset) /* the guest asked for a reset: it must not reset civic */
-            return vmm_stop(v, "guest requested a reset through port %#x (VM reset comes with "
-                               "the PC platform; stopped instead)", port);
+            return vmm_request_reset(v, port);
         return EXIT_RESUME;
     }
     if (size == 1) {
         uint8_t b = (uint8_t)*value;
+        uint64_t now = vm_now_ns(vm);
+        bool pit = false;
         bool claimed = vdev_pic_io(&vm->pic, port, is_write, &b) ||
-                       vdev_pit_io(&vm->pit, port, is_write, &b, arch_time_ns()) ||
-                       vdev_rtc_io(&vm->rtc, port, is_write, &b, arch_time_ns());
+                       (pit = vdev_pit_io(&vm->pit, port, is_write, &b, now)) ||
+                       vdev_rtc_io(&vm->rtc, port, is_write, &b, now);
         if (claimed) {
+            /* A PIC write may unmask a request; a PIT write may move the next tick. */
+            if (is_write && pit)
+                arch_vcpu_end_slice(v);
             if (!is_write)
                 *value = b;
             return EXIT_RESUME;
@@ -101,23 +122,23 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
     return EXIT_RESUME;
 }
 
-enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access,
-                                   bool *single_step)
+enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access, bool *single_step)
 {
     struct vm *vm = v->vm;
     *single_step = false;
+    enum exit_action act;
+    /* Device pages first: they win over RAM at the same address, as on a PC. */
+    if (vmm_mmio_access(v, gpa, access, &act, single_step))
+        return act;
     civic_err e = guest_mem_fault(vm->mem, gpa, access);
     switch (e) {
-    case CIVIC_OK:
-        return EXIT_RESUME;
+    case CIVIC_OK: return EXIT_RESUME;
     case CIVIC_ENOMEM:
-        return vmm_stop(v, "out of host memory at guest-physical %#llx",
-                        (unsigned long long)gpa);
+        return vmm_stop(v, "out of host memory at guest-physical %#llx", (unsigned long long)gpa);
     case CIVIC_EEXIST:
         return vmm_stop(v, "EPT violation on mapped RAM at %#llx (access %#x): a civic bug",
                         (unsigned long long)gpa, access);
-    case CIVIC_ERANGE:
-        break;
+    case CIVIC_ERANGE: break;
     default:
         return vmm_stop(v, "guest memory fault at %#llx failed: %s", (unsigned long long)gpa,
                         civic_strerror(e));
@@ -125,8 +146,9 @@ enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access
 
     /* Outside RAM: show a page of 0xff for exactly one instruction. */
     if (vm->hole_active)
-        return vmm_stop(v, "access outside RAM at %#llx while another is stepped "
-                           "(not supported)",
+        return vmm_stop(v,
+                        "access outside RAM at %#llx while another is stepped "
+                        "(not supported)",
                         (unsigned long long)gpa);
     uint64_t page = gpa & ~(PAGE_SIZE - 1);
     uint64_t hpa;
@@ -153,6 +175,10 @@ void vmm_hole_write_done(struct vcpu *v)
     struct vm *vm = v->vm;
     if (!vm->hole_active)
         return;
+    if (vm->mmio_device != VMM_MMIO_NONE) {
+        vmm_mmio_done(v);
+        return;
+    }
     struct slat *s = guest_mem_slat(vm->mem);
     slat_unmap(s, vm->hole_gpa);
     slat_invalidate(s);
@@ -169,6 +195,7 @@ enum exit_action vmm_stop(struct vcpu *v, const char *fmt, ...)
     va_end(ap);
     v->state = VCPU_STOPPED;
     vm->state = VM_STOPPED;
+    vm->pause_start_ns = arch_time_ns();
     log_info("vm %s: stopped: %s", vm->name, vm->stop_reason);
     return EXIT_STOP;
 }

@@ -34,8 +34,20 @@ enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access
                                    bool *single_step);
 void vmm_hole_write_done(struct vcpu *v);
 
+/* The local APIC's MSRs: IA32_APIC_BASE (0x1b), IA32_TSC_DEADLINE (0x6e0) and the x2APIC range
+ * 0x800-0x8ff. Returns false when the access must raise #GP (as the SDM says for a reserved
+ * register, a reserved bit, or an x2APIC MSR while the APIC is not in x2APIC mode). */
+bool vmm_lapic_msr(struct vcpu *v, uint32_t msr, bool is_write, uint64_t *value);
+
+/* Interrupt injection, asked by the arch at each VM entry: the vector the vCPU's interrupt
+ * controllers (its local APIC, and the 8259s through LINT0 on vCPU 0) would deliver now, or -1;
+ * and the INTA cycle that takes it (moves it in service). */
+int vmm_irq_peek(struct vcpu *v);
+int vmm_irq_acknowledge(struct vcpu *v);
+
 /* Stops the VM with a reason (printf-style), logged and shown by `vm list`. */
-enum exit_action vmm_stop(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum exit_action vmm_stop(struct vcpu *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Counts an exit for `vm stats` (called by the arch for every exit). */
 void vmm_count_exit(struct vcpu *v, unsigned reason);

@@ -1,127 +1,86 @@
 /*
- * CPUID exits (Intel SDM Vol. 2A, CPUID): the host's values with what civic does not virtualize
- * hidden and the hypervisor bit and leaf 0x40000000 shown, so guests find a plain CPU with a
- * named hypervisor.
+ * CPUID exits: the host's values through the guest CPU model (cpuid_model.c), with the vCPU's
+ * topology, the guest's XCR0 and CR4.OSXSAVE, and civic's XSAVE mask.
  */
 #include "arch/x86/cpu.h"
+#include "arch/x86/cpuid_model.h"
 #include "arch/x86/exit.h"
+#include "arch/x86/tsc.h"
 #include "arch/x86/vcpu_arch.h"
+#include "arch/x86/vmx.h"
+#include "arch/x86/xsave.h"
+#include "kernel/arch_vmx.h"
 #include "kernel/string.h"
 
-/* CPUID.01H:ECX (Table 3-10) */
-#define C1_ECX_MONITOR (1u << 3)
-#define C1_ECX_DS_CPL (1u << 4)
-#define C1_ECX_VMX (1u << 5)
-#define C1_ECX_SMX (1u << 6)
-#define C1_ECX_EIST (1u << 7)
-#define C1_ECX_TM2 (1u << 8)
-#define C1_ECX_FMA (1u << 12)
-#define C1_ECX_PDCM (1u << 15)
-#define C1_ECX_DCA (1u << 18)
-#define C1_ECX_X2APIC (1u << 21)
-#define C1_ECX_TSC_DEADLINE (1u << 24)
-#define C1_ECX_XSAVE (1u << 26)
-#define C1_ECX_OSXSAVE (1u << 27)
-#define C1_ECX_AVX (1u << 28)
-#define C1_ECX_F16C (1u << 29)
-#define C1_ECX_HYPERVISOR (1u << 31)
-#define C1_ECX_DTES64 (1u << 2)
-/* CPUID.01H:EDX (Table 3-11) */
-#define C1_EDX_MCE (1u << 7)
-#define C1_EDX_APIC (1u << 9)
-#define C1_EDX_MTRR (1u << 12)
-#define C1_EDX_MCA (1u << 14)
-#define C1_EDX_DS (1u << 21)
-#define C1_EDX_ACPI (1u << 22)
-#define C1_EDX_HTT (1u << 28)
-#define C1_EDX_TM (1u << 29)
-#define C1_EDX_PBE (1u << 31)
-/* CPUID.07H.0:EBX */
-#define C7_EBX_TSC_ADJUST (1u << 1)
-#define C7_EBX_SGX (1u << 2)
-#define C7_EBX_AVX2 (1u << 5)
-#define C7_EBX_INVPCID (1u << 10)
-#define C7_EBX_PQM (1u << 12)
-#define C7_EBX_MPX (1u << 14)
-#define C7_EBX_PQE (1u << 15)
-#define C7_EBX_AVX512 0xdc230000u /* F, DQ, IFMA, PF, ER, CD, BW, VL */
-#define C7_EBX_PT (1u << 25)
-/* CPUID.07H.0:ECX: the bits kept (byte/bit manipulation that needs no new state or MSR). */
-#define C7_ECX_KEEP ((1u << 2) | (1u << 22)) /* UMIP, RDPID */
-/* CPUID.80000001H:EDX */
-#define C81_EDX_RDTSCP (1u << 27)
+/* Host facts read once: the leaf limits, the XSAVE layout, leaf 7 EDX, MAXPHYADDR. */
+static struct {
+    bool valid;
+    uint32_t max_basic, max_ext, leaf7_edx;
+    unsigned phys_bits;
+    struct cpuid_xsave_component xsave[CPUID_XSAVE_COMPONENTS];
+} host;
 
-/* Leaf 0x40000000: the hypervisor's vendor signature in EBX, ECX, EDX. */
-#define HV_LEAF_BASE 0x40000000u
-static const char hv_signature[12] = "CivicVMMcivc";
-
-static void filter(uint32_t leaf, uint32_t sub, uint32_t r[4])
+static void host_read(void)
 {
-    enum { A, B, C, D };
-    switch (leaf) {
-    case 1:
-        r[C] &= ~(C1_ECX_MONITOR | C1_ECX_DS_CPL | C1_ECX_VMX | C1_ECX_SMX | C1_ECX_EIST |
-                  C1_ECX_TM2 | C1_ECX_FMA | C1_ECX_PDCM | C1_ECX_DCA | C1_ECX_X2APIC |
-                  C1_ECX_TSC_DEADLINE | C1_ECX_XSAVE | C1_ECX_OSXSAVE | C1_ECX_AVX | C1_ECX_F16C |
-                  C1_ECX_DTES64);
-        r[C] |= C1_ECX_HYPERVISOR;
-        /* No local APIC or machine-check MSRs yet; one logical processor, APIC ID 0. */
-        r[D] &= ~(C1_EDX_MCE | C1_EDX_APIC | C1_EDX_MTRR | C1_EDX_MCA | C1_EDX_DS | C1_EDX_ACPI |
-                  C1_EDX_HTT | C1_EDX_TM | C1_EDX_PBE);
-        r[B] = (r[B] & 0xffffu) | (1u << 16);
-        break;
-    case 7:
-        if (sub == 0) {
-            r[A] = 0; /* no further subleaves */
-            r[B] &= ~(C7_EBX_TSC_ADJUST | C7_EBX_SGX | C7_EBX_AVX2 | C7_EBX_INVPCID |
-                      C7_EBX_PQM | C7_EBX_MPX | C7_EBX_PQE | C7_EBX_AVX512 | C7_EBX_PT);
-            r[C] &= C7_ECX_KEEP;
-            r[D] = 0; /* speculation-control and other MSR-backed features */
-        } else {
-            r[A] = r[B] = r[C] = r[D] = 0;
-        }
-        break;
-    case 5:    /* MONITOR/MWAIT */
-    case 6:    /* thermal and power management */
-    case 0xa:  /* architectural performance monitoring */
-    case 0xb:  /* x2APIC topology */
-    case 0xd:  /* XSAVE state */
-    case 0xf:  /* resource director technology */
-    case 0x10:
-    case 0x12: /* SGX */
-    case 0x14: /* processor trace */
-    case 0x1f:
-        r[A] = r[B] = r[C] = r[D] = 0;
-        break;
-    case 4:
-        /* Deterministic cache parameters: one logical processor per cache and per package. */
-        r[A] &= 0x3ffu;
-        break;
-    case 0x80000001:
-        r[D] &= ~C81_EDX_RDTSCP;
-        r[C] &= ~(1u << 2); /* SVM */
-        break;
-    default:
-        break;
+    if (host.valid)
+        return;
+    uint32_t a, b, c, d;
+    cpuid(0, 0, &a, &b, &c, &d);
+    host.max_basic = a;
+    cpuid(0x80000000u, 0, &a, &b, &c, &d);
+    host.max_ext = a;
+    if (host.max_basic >= 7) {
+        cpuid(7, 0, &a, &b, &c, &d);
+        host.leaf7_edx = d;
     }
+    host.phys_bits = 36;
+    if (host.max_ext >= 0x80000008u) {
+        cpuid(0x80000008u, 0, &a, &b, &c, &d);
+        host.phys_bits = a & 0xff;
+    }
+    if (xsave_supported()) {
+        for (unsigned i = CPUID_XSAVE_FIRST_EXT; i < CPUID_XSAVE_COMPONENTS; i++) {
+            cpuid(0xd, i, &a, &b, &c, &d);
+            host.xsave[i].size = a;
+            host.xsave[i].offset = b;
+            host.xsave[i].align64 = (c & 2) != 0;
+        }
+    }
+    host.valid = true;
+}
+
+uint32_t cpuid_host_7_edx(void)
+{
+    host_read();
+    return host.leaf7_edx;
+}
+
+unsigned cpuid_host_phys_bits(void)
+{
+    host_read();
+    return host.phys_bits;
 }
 
 enum exit_action exit_cpuid(struct vcpu *v, const struct exit_info *e)
 {
     struct arch_vcpu *av = v->arch;
-    uint32_t leaf = (uint32_t)av->regs.rax, sub = (uint32_t)av->regs.rcx;
+    host_read();
+    struct cpuid_model_cfg cfg = {
+        .vcpu_index = v->index,
+        .vcpu_count = v->vm->vcpu_count,
+        .xcr0_supported = xsave_supported(),
+        .guest_xcr0 = av->xcr0,
+        .guest_osxsave = (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE) != 0,
+        .rdtscp = vmx_rdtscp_enabled(),
+        .tsc_khz = (uint32_t)(arch_tsc_hz() / 1000),
+    };
+    memcpy(cfg.xsave, host.xsave, sizeof cfg.xsave);
+    uint32_t leaf = cpuid_model_leaf((uint32_t)av->regs.rax, host.max_basic, host.max_ext);
+    uint32_t sub = (uint32_t)av->regs.rcx;
     uint32_t r[4] = {0, 0, 0, 0};
-    if (leaf == HV_LEAF_BASE) {
-        r[0] = HV_LEAF_BASE; /* the highest hypervisor leaf */
-        memcpy(&r[1], hv_signature, 4);
-        memcpy(&r[2], hv_signature + 4, 4);
-        memcpy(&r[3], hv_signature + 8, 4);
-    } else if ((leaf & 0xf0000000u) == HV_LEAF_BASE) {
-        /* other hypervisor leaves are empty */
-    } else {
+    if ((leaf & 0xf0000000u) != CPUID_HV_BASE)
         cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
-        filter(leaf, sub, r);
-    }
+    cpuid_model(&cfg, leaf, sub, r);
     av->regs.rax = r[0];
     av->regs.rbx = r[1];
     av->regs.rcx = r[2];

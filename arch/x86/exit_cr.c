@@ -10,11 +10,16 @@
 #include "arch/x86/vcpu_arch.h"
 #include "arch/x86/vmcs.h"
 #include "arch/x86/vmx.h"
+#include "arch/x86/xsave.h"
 #include "kernel/string.h"
 #include "mm/guest_mem.h"
 
 #define CR0_ET (1ull << 4)
-#define CR4_RESERVED_FOR_GUEST (CR4_VMXE | CR4_SMXE | CR4_OSXSAVE) /* CPUID hides them */
+/* CPUID hides VMX and SMX always, and XSAVE when civic does not switch XSAVE state. */
+static uint64_t cr4_reserved_for_guest(void)
+{
+    return CR4_VMXE | CR4_SMXE | (xsave_supported() ? 0 : CR4_OSXSAVE);
+}
 
 /* The guest's linear translations change with paging mode: flush this VPID's TLB entries as the
  * MOV to CR would have. */
@@ -94,7 +99,7 @@ static enum exit_action guest_write_cr4(struct vcpu *v, uint64_t val)
     uint64_t cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
     uint64_t efer = vmcs_read(VMCS_GUEST_IA32_EFER);
     uint64_t fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
-    if ((val & CR4_RESERVED_FOR_GUEST) || (val & ~fixed1))
+    if ((val & cr4_reserved_for_guest()) || (val & ~fixed1))
         return vcpu_inject_gp0(v);
     if ((efer & IA32_EFER_LMA) && !(val & CR4_PAE))
         return vcpu_inject_gp0(v);

@@ -4,8 +4,17 @@
 #include "arch/x86/exit_reason.h"
 #include "arch/x86/vcpu_arch.h"
 #include "arch/x86/vmx.h"
+#include "arch/x86/xsave.h"
 #include "kernel/arch_vmx.h"
 #include "kernel/log.h"
+
+/* The guest's current privilege level: SS.DPL (Vol. 3C, 25.4.1), 0 in real mode. */
+static unsigned guest_cpl(void)
+{
+    if (!(vmcs_read(VMCS_GUEST_CR0) & CR0_PE))
+        return 0;
+    return (vmcs_read32(VMCS_GUEST_SS_AR) >> AR_DPL_SHIFT) & 3;
+}
 
 enum exit_action exit_unexpected(struct vcpu *v, const struct exit_info *e)
 {
@@ -82,7 +91,8 @@ enum exit_action exit_preemption_timer(struct vcpu *v, const struct exit_info *e
 {
     struct arch_vcpu *av = v->arch;
     /* The timer exit after a stepped event delivery (exit_ept.c): delivered when no event is
-     * being vectored and TF is clear. Otherwise the step goes on at the next slice. */
+     * being vectored and TF is clear. Otherwise the step goes on: arch_vcpu_run() does not end
+     * the slice while a step is pending. */
     if (av->step_pending && av->step_with_tf &&
         !(vmcs_read(VMCS_GUEST_RFLAGS) & (1ull << 8)) &&
         !(vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
@@ -128,7 +138,7 @@ enum exit_action exit_hlt(struct vcpu *v, const struct exit_info *e)
     /* An interrupt already pending ends the HLT at once (`sti; hlt` with one raised before). */
     if (vcpu_irq_hlt_wakes(v))
         return EXIT_RESUME;
-    v->state = VCPU_HALTED; /* arch_vcpu_raise_irq() makes it runnable if IF was set */
+    v->state = VCPU_HALTED; /* arch_vcpu_interrupt_pending() wakes it if IF was set */
     return EXIT_PARK;
 }
 
@@ -158,8 +168,19 @@ enum exit_action exit_monitor_trap_flag(struct vcpu *v, const struct exit_info *
     return EXIT_RESUME;
 }
 
+/* XSETBV (SDM Vol. 2D; Vol. 1, 13.3). The #UD for CR4.OSXSAVE clear and the #GP for CPL > 0
+ * come before the VM exit on hardware (Vol. 3C, 26.1.1) and are checked again here; after it,
+ * #GP for ECX other than 0 (only XCR0 exists) or a value XCR0 cannot hold. */
 enum exit_action exit_xsetbv(struct vcpu *v, const struct exit_info *e)
 {
-    /* CPUID hides XSAVE and CR4.OSXSAVE cannot be set, where XSETBV is #UD (SDM Vol. 2D). */
-    return vcpu_inject_ud(v);
+    struct arch_vcpu *av = v->arch;
+    if (!(vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE) || !xsave_supported())
+        return vcpu_inject_ud(v);
+    uint64_t value = ((av->regs.rdx & 0xffffffffu) << 32) | (av->regs.rax & 0xffffffffu);
+    if (guest_cpl() != 0 || (uint32_t)av->regs.rcx != 0 || !xcr0_valid(value, xsave_supported()))
+        return vcpu_inject_gp0(v);
+    av->xcr0 = value;
+    xsetbv(0, value); /* this vCPU owns the CPU's state while its exits are handled */
+    vcpu_advance_rip();
+    return EXIT_RESUME;
 }

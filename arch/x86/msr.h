@@ -6,12 +6,20 @@
 #include <stdint.h>
 
 #define IA32_TSC 0x10
+#define IA32_PLATFORM_ID 0x17
 #define IA32_APIC_BASE 0x1b
 #define IA32_FEATURE_CONTROL 0x3a
 #define IA32_TSC_ADJUST 0x3b
+#define IA32_SPEC_CTRL 0x48 /* CPUID.(07H,0):EDX[26], [27] or [31] */
+#define IA32_PRED_CMD 0x49  /* CPUID.(07H,0):EDX[26], write-only */
+#define IA32_BIOS_SIGN_ID 0x8b
+#define IA32_ARCH_CAPABILITIES 0x10a /* CPUID.(07H,0):EDX[29], read-only */
+#define IA32_FLUSH_CMD 0x10b         /* CPUID.(07H,0):EDX[28], write-only */
 #define IA32_SYSENTER_CS 0x174
 #define IA32_SYSENTER_ESP 0x175
 #define IA32_SYSENTER_EIP 0x176
+#define IA32_MCG_CAP 0x179
+#define IA32_MCG_STATUS 0x17a
 #define IA32_MISC_ENABLE 0x1a0
 #define IA32_PAT 0x277
 #define IA32_DEBUGCTL 0x1d9
@@ -41,6 +49,7 @@
 /* x2APIC registers: MSR 0x800 + (xAPIC MMIO offset >> 4) (SDM Vol. 3A, 11.12.1.2). The
  * individual registers are in arch/x86/lapic_regs.h. */
 #define IA32_X2APIC_BASE 0x800
+#define IA32_X2APIC_LAST 0x8ff
 
 #define IA32_EFER 0xc0000080
 #define IA32_STAR 0xc0000081
@@ -68,6 +77,14 @@
 #define IA32_EFER_LME (1ull << 8)
 #define IA32_EFER_LMA (1ull << 10)
 #define IA32_EFER_NXE (1ull << 11)
+
+/* IA32_SPEC_CTRL bits (Vol. 4, Table 2-2) and the command bits of IA32_PRED_CMD and
+ * IA32_FLUSH_CMD. */
+#define IA32_SPEC_CTRL_IBRS (1ull << 0)
+#define IA32_SPEC_CTRL_STIBP (1ull << 1)
+#define IA32_SPEC_CTRL_SSBD (1ull << 2)
+#define IA32_PRED_CMD_IBPB (1ull << 0)
+#define IA32_FLUSH_CMD_L1D_FLUSH (1ull << 0)
 
 /* IA32_MISC_ENABLE bits used here. */
 #define IA32_MISC_ENABLE_XD_DISABLE (1ull << 34)

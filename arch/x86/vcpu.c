@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/cpuid_model.h"
 #include "arch/x86/exit.h"
 #include "arch/x86/exit_reason.h"
 #include "arch/x86/irq.h"
@@ -14,6 +15,7 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/vcpu_arch.h"
 #include "arch/x86/vmx.h"
+#include "arch/x86/xsave.h"
 #include "kernel/arch.h"
 #include "kernel/arch_vmx.h"
 #include "kernel/console.h"
@@ -30,7 +32,12 @@ _Static_assert(__builtin_offsetof(struct guest_regs, cr2) == 120, "vmx_entry.S o
 static struct arch_vcpu *current_vmcs;
 static struct arch_vcpu *state_owner;
 
-static civic_err make_current(struct arch_vcpu *av)
+struct arch_vcpu *vcpu_current_vmcs(void)
+{
+    return current_vmcs;
+}
+
+civic_err vcpu_make_current(struct arch_vcpu *av)
 {
     if (current_vmcs == av)
         return CIVIC_OK;
@@ -40,16 +47,34 @@ static civic_err make_current(struct arch_vcpu *av)
     return e;
 }
 
+void vcpu_forget_cpu_state(struct arch_vcpu *av)
+{
+    if (state_owner != av)
+        return;
+    /* The guest writes TSC_AUX without an exit, and INIT keeps it. */
+    if (vmx_rdtscp_enabled())
+        av->tsc_aux = rdmsr(IA32_TSC_AUX);
+    state_owner = NULL; /* the next owner's restore overwrites every register */
+}
+
 /* Moves the state no VMCS field holds from the previous owner to av, so nothing leaks between
  * VMs. The host never uses it: the kernel has no FP (-mgeneral-regs-only), no SYSCALL, no
- * SWAPGS and no breakpoints. */
+ * SWAPGS and no breakpoints. XCR0 is not switched by VM entry or exit either: while a vCPU owns
+ * the CPU it holds that guest's XCR0 (XGETBV does not exit), and it is civic's full mask only
+ * around the save and restore here, so that every component is saved whatever the guest
+ * enabled. */
 static void switch_cpu_state(struct arch_vcpu *av)
 {
     struct arch_vcpu *old = state_owner;
     if (old == av)
         return;
+    bool xsave = xsave_supported() != 0;
+    if (xsave)
+        xsetbv(0, xsave_supported());
     if (old) {
-        __asm__ volatile("fxsave64 %0" : "=m"(old->fxsave));
+        xsave_save(old->xsave_area);
+        if (vmx_rdtscp_enabled())
+            old->tsc_aux = rdmsr(IA32_TSC_AUX);
         old->star = rdmsr(IA32_STAR);
         old->lstar = rdmsr(IA32_LSTAR);
         old->cstar = rdmsr(IA32_CSTAR);
@@ -61,7 +86,13 @@ static void switch_cpu_state(struct arch_vcpu *av)
         __asm__ volatile("mov %%dr3, %0" : "=r"(old->dr[3]));
         __asm__ volatile("mov %%dr6, %0" : "=r"(old->dr6));
     }
-    __asm__ volatile("fxrstor64 %0" ::"m"(av->fxsave));
+    xsave_restore(av->xsave_area);
+    if (xsave)
+        xsetbv(0, av->xcr0);
+    if (vmx_rdtscp_enabled())
+        wrmsr(IA32_TSC_AUX, av->tsc_aux);
+    if (cpuid_host_7_edx() & (CPUID_7_EDX_IBRS_IBPB | CPUID_7_EDX_STIBP | CPUID_7_EDX_SSBD))
+        wrmsr(IA32_SPEC_CTRL, av->spec_ctrl);
     wrmsr(IA32_STAR, av->star);
     wrmsr(IA32_LSTAR, av->lstar);
     wrmsr(IA32_CSTAR, av->cstar);
@@ -75,15 +106,44 @@ static void switch_cpu_state(struct arch_vcpu *av)
     state_owner = av;
 }
 
-static void *alloc_frame(uint64_t *phys)
+static void *alloc_frames(unsigned order, uint64_t *phys)
 {
     phys_addr_t p;
-    if (pmm_alloc(0, &p) != CIVIC_OK)
+    if (pmm_alloc(order, &p) != CIVIC_OK)
         return NULL;
     void *va = phys_to_virt(p);
-    memset(va, 0, 4096);
+    memset(va, 0, 4096ull << order);
     *phys = p;
     return va;
+}
+
+static void *alloc_frame(uint64_t *phys)
+{
+    return alloc_frames(0, phys);
+}
+
+/* The smallest buddy order whose block holds the XSAVE area. */
+static unsigned xsave_order(void)
+{
+    unsigned order = 0;
+    while ((4096u << order) < xsave_area_size())
+        order++;
+    return order;
+}
+
+/* The non-VMCS state of a vCPU at power-on and after INIT (SDM Vol. 3A, Table 9-1): x87 after
+ * FINIT, MXCSR 1F80H, vector registers 0, XCR0 = 1, DR6 FFFF0FF0H, the SYSCALL MSRs 0. */
+void vcpu_reset_cpu_state(struct arch_vcpu *av)
+{
+    xsave_area_init(av->xsave_area);
+    av->xcr0 = XCR0_X87;
+    memset(av->dr, 0, sizeof av->dr);
+    av->dr6 = 0xffff0ff0;
+    av->star = av->lstar = av->cstar = av->fmask = av->kernel_gs_base = 0;
+    av->spec_ctrl = 0;
+    av->misc_enable = MISC_ENABLE_RESET;
+    memset(&av->mtrr, 0, sizeof av->mtrr);
+    av->tpr = 0;
 }
 
 civic_err arch_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t ept_pointer,
@@ -93,13 +153,18 @@ civic_err arch_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *boot, u
         return trace_error(CIVIC_ENOTSUP);
     if (vpid == 0)
         return trace_error(CIVIC_EINVAL);
-    uint64_t av_phys, vmcs_phys;
+    uint64_t av_phys = 0, vmcs_phys = 0, xsave_phys = 0;
+    unsigned order = xsave_order();
     struct arch_vcpu *av = alloc_frame(&av_phys);
-    if (!av)
-        return trace_error(CIVIC_ENOMEM);
     void *vmcs = alloc_frame(&vmcs_phys);
-    if (!vmcs) {
-        pmm_free(av_phys, 0);
+    void *area = alloc_frames(order, &xsave_phys);
+    if (!av || !vmcs || !area) {
+        if (av)
+            pmm_free(av_phys, 0);
+        if (vmcs)
+            pmm_free(vmcs_phys, 0);
+        if (area)
+            pmm_free(xsave_phys, order);
         return trace_error(CIVIC_ENOMEM);
     }
     *(uint32_t *)vmcs = cpu_get()->vmx.revision_id;
@@ -107,18 +172,17 @@ civic_err arch_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *boot, u
     av->vmcs_phys = vmcs_phys;
     av->vpid = vpid;
     av->eptp = ept_pointer;
-    av->dr6 = 0xffff0ff0; /* its reset value (Vol. 3A, 18.2.3) */
-    /* FINIT state in FXSAVE layout (Vol. 1, Table 10-2): FCW 037FH, all tags empty, and the
-     * reset MXCSR 1F80H. */
-    av->fxsave[0] = 0x7f;
-    av->fxsave[1] = 0x03;
-    av->fxsave[24] = 0x80;
-    av->fxsave[25] = 0x1f;
+    av->xsave_area = area;
+    av->xsave_phys = xsave_phys;
+    av->xsave_order = order;
+    vcpu_reset_cpu_state(av);
+    /* The guest TSC starts as the host's (offset 0): every vCPU of a VM agrees, and pauses
+     * lower all their offsets alike (arch_vcpu_tsc_skip). */
 
     irq_state_t f = irq_save();
     civic_err e = vmx_vmclear(vmcs_phys);
     if (e == CIVIC_OK)
-        e = make_current(av);
+        e = vcpu_make_current(av);
     if (e == CIVIC_OK)
         e = vmcs_setup(av, boot);
     if (e == CIVIC_OK) {
@@ -135,6 +199,7 @@ civic_err arch_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *boot, u
     }
     irq_restore(f);
     if (e != CIVIC_OK) {
+        pmm_free(xsave_phys, order);
         pmm_free(vmcs_phys, 0);
         pmm_free(av_phys, 0);
         return e;
@@ -152,9 +217,9 @@ void arch_vcpu_destroy(struct vcpu *v)
     vmx_vmclear(av->vmcs_phys);
     if (current_vmcs == av)
         current_vmcs = NULL;
-    if (state_owner == av)
-        state_owner = NULL; /* the next owner's FXRSTOR overwrites every register */
+    vcpu_forget_cpu_state(av);
     irq_restore(f);
+    pmm_free(av->xsave_phys, av->xsave_order);
     pmm_free(av->vmcs_phys, 0);
     pmm_free(virt_to_phys(av), 0);
     v->arch = NULL;
@@ -196,6 +261,8 @@ void vcpu_gpr_write(struct arch_vcpu *av, unsigned n, uint64_t value)
 
 #define RFLAGS_TF (1ull << 8)
 #define PENDING_DBG_BS (1ull << 14)
+/* Preemption-timer value while a single step is pending: ample for one instruction. */
+#define STEP_MIN_TIMER 4096u
 
 void vcpu_advance_rip(void)
 {
@@ -298,22 +365,35 @@ enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us)
     irq_disable();
     uint64_t t0 = arch_time_ns();
     enum vcpu_run_result res = VCPU_RUN_YIELD;
-    if (make_current(av) != CIVIC_OK) {
+    if (vcpu_make_current(av) != CIVIC_OK) {
         vmm_stop(v, "cannot load the VMCS");
         res = VCPU_RUN_STOPPED;
         goto out;
     }
     switch_cpu_state(av);
+    vmcs_write(VMCS_TSC_OFFSET, av->tsc.offset); /* arch_vcpu_tsc_skip() may have moved it */
 
-    uint64_t hz = tsc_hz() ? tsc_hz() : 1000000000ull;
+    uint64_t hz = arch_tsc_hz();
     uint64_t deadline = rdtsc() + slice_us * (hz / 1000000);
     unsigned shift = cpu_get()->vmx.preemption_timer_shift;
     av->yield = false;
     for (;;) {
         uint64_t now = rdtsc();
-        if (now >= deadline)
-            break;
-        uint64_t ticks = (deadline - now) >> shift;
+        /* A hole access being single-stepped (exit_ept.c) must complete before the vCPU lets
+         * go of the CPU: its page outside RAM stays mapped until then. So the slice and a
+         * yield do not end the loop; a host interrupt is taken here, with the vCPU still on
+         * this CPU (STI's shadow needs the NOP), and the timer never starts at 0, which would
+         * exit before the stepped instruction runs. */
+        if (!av->step_pending) {
+            if (av->yield || now >= deadline)
+                break;
+        } else if (av->yield) {
+            __asm__ volatile("sti; nop; cli" ::: "memory");
+            av->yield = false;
+        }
+        uint64_t ticks = now < deadline ? (deadline - now) >> shift : 0;
+        if (av->step_pending && ticks < STEP_MIN_TIMER)
+            ticks = STEP_MIN_TIMER;
         vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffu ? 0xffffffffu : ticks);
         vcpu_irq_before_entry(v);
         inject_pending(av);
@@ -342,8 +422,6 @@ enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us)
             res = VCPU_RUN_PARKED;
             break;
         }
-        if (av->yield)
-            break;
     }
 out:
     v->run_ns += arch_time_ns() - t0;
@@ -377,7 +455,7 @@ void arch_vcpu_dump(struct vcpu *v, bool to_log)
         return;
     }
     irq_state_t f = irq_save();
-    if (make_current(av) != CIVIC_OK) {
+    if (vcpu_make_current(av) != CIVIC_OK) {
         irq_restore(f);
         dump_line(v, to_log, "vcpu: VMCS cannot be loaded");
         return;

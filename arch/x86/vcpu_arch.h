@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cr.h"
-#include "arch/x86/irq_pending.h"
+#include "arch/x86/msr_model.h"
 #include "kernel/vm.h"
 #include "kernel/vmm.h"
 
@@ -28,7 +28,6 @@ struct pending_event {
 };
 
 struct arch_vcpu {
-    uint8_t fxsave[512] __attribute__((aligned(16))); /* FXSAVE64 image (Vol. 1, 10.5.1) */
     struct guest_regs regs;
     uint64_t vmcs_phys;
     void *vmcs;
@@ -36,20 +35,32 @@ struct arch_vcpu {
     uint16_t vpid;
     uint64_t eptp;
     struct pending_event event;
-    struct irq_pending irqs; /* external interrupts raised, not yet injected (vcpu_irq.c) */
     bool halted_with_if;     /* parked in HLT with RFLAGS.IF = 1: an interrupt ends the wait */
     /* Loaded into the CPU only while this vCPU owns it (none is in the VMCS): SYSCALL MSRs,
      * KERNEL_GS_BASE (SWAPGS does not exit) and DR0-DR3/DR6. */
     uint64_t star, lstar, cstar, fmask, kernel_gs_base;
     uint64_t dr[4], dr6;
+    /* FPU/SSE/AVX state (xsave.c): its own frames, sized from CPUID.0DH (XSAVE) or 512 bytes
+     * (FXSAVE), and the guest's XCR0, loaded while this vCPU owns the CPU. */
+    void *xsave_area;
+    uint64_t xsave_phys;
+    unsigned xsave_order;
+    uint64_t xcr0;
+    uint64_t tsc_aux;   /* IA32_TSC_AUX (RDTSCP, RDPID), switched when RDTSCP is enabled */
+    uint64_t spec_ctrl; /* IA32_SPEC_CTRL, when the host has it (exit_msr.c) */
+    /* Emulated MSRs (exit_msr.c): the TSC offset and IA32_TSC_ADJUST, MTRRs, MISC_ENABLE. */
+    struct tsc_state tsc;
+    struct mtrr_state mtrr;
+    uint64_t misc_enable;
     uint8_t tpr;       /* CR8, emulated (CR8 load/store exiting) */
     bool step_pending; /* a hole access is single-stepping: call vmm_hole_write_done() after */
     bool step_with_tf; /* ... through RFLAGS.TF and a #DB exit (no monitor trap flag) */
     bool step_saved_tf; /* the guest's own RFLAGS.TF */
-    bool yield;        /* a handler asks arch_vcpu_run() to return VCPU_RUN_YIELD */
+    bool yield; /* a handler asks arch_vcpu_run() to return VCPU_RUN_YIELD (after a step) */
     uint32_t last_exit_reason;
     uint64_t last_exit_qualification;
     uint64_t proc_controls; /* primary processor-based controls as written to the VMCS */
+    uint32_t msr_gp_count;  /* RDMSR/WRMSR that raised #GP (the first few are logged) */
 };
 
 _Static_assert(sizeof(struct arch_vcpu) <= 4096, "arch_vcpu fits one frame");
@@ -95,6 +106,21 @@ bool vcpu_irq_hlt_wakes(struct vcpu *v);
 
 /* VMCS set-up (vmcs_setup.c): the current VMCS gets controls, host state and the boot state. */
 civic_err vmcs_setup(struct arch_vcpu *av, const struct vcpu_boot_state *boot);
+/* The guest-state area of the current VMCS for a boot state (segments, CR0/CR3/CR4, EFER and
+ * the IA-32e entry control, DR7, PAT, RIP/RSP/RFLAGS, no blocking, active) and the GPRs the boot
+ * state names; used at creation and by arch_vcpu_reset(). */
+void vmcs_guest_state_init(struct arch_vcpu *av, const struct vcpu_boot_state *boot);
+/* Whether the VMCS enables RDTSCP (and RDPID): then IA32_TSC_AUX is switched per vCPU. */
+bool vmx_rdtscp_enabled(void);
+
+/* vcpu.c internals for vcpu_reset.c: loads av's VMCS on this CPU (or says which is loaded); drops av's FPU, SYSCALL and
+ * debug registers from the CPU without saving them (the next run loads av's saved copies). */
+civic_err vcpu_make_current(struct arch_vcpu *av);
+struct arch_vcpu *vcpu_current_vmcs(void);
+void vcpu_forget_cpu_state(struct arch_vcpu *av);
+/* Puts the state no VMCS field holds (FPU/SSE/AVX, XCR0, DRs, SYSCALL MSRs, emulated MSRs, TPR)
+ * into its power-on/INIT values. */
+void vcpu_reset_cpu_state(struct arch_vcpu *av);
 /* Read shadow values the CR handlers keep consistent (vmcs_setup.c). */
 uint64_t vmcs_guest_cr0_real(uint64_t guest_cr0);
 uint64_t vmcs_guest_cr4_real(uint64_t guest_cr4);

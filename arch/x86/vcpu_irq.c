@@ -1,7 +1,9 @@
 /*
- * External interrupts for a vCPU: a pending set of vectors (raised by `vm irq` until the PC
- * platform's interrupt controllers exist), injected as VM-entry events when the guest can take
- * one, and interrupt-window exiting to learn when it can (SDM Vol. 3C, 26.7.5 and 27.6).
+ * External interrupts for a vCPU: the kernel's interrupt controllers (vmm_irq_peek) say which
+ * vector is pending; it is acknowledged (vmm_irq_acknowledge, the INTA cycle) and injected as a
+ * VM-entry event only when the guest can take it, and interrupt-window exiting tells when it can
+ * (SDM Vol. 3C, 26.7.5 and 27.6). Acknowledging no earlier keeps the APIC's ISR/IRR and the
+ * PIC's state what the guest would see on hardware.
  */
 #include "arch/x86/irq.h"
 #include "arch/x86/vcpu_arch.h"
@@ -9,31 +11,32 @@
 #include "kernel/arch_vmx.h"
 
 #define RFLAGS_IF (1ull << 9) /* Vol. 1, 3.4.3.3 */
-#define FIRST_EXTERNAL_VECTOR 32 /* 0..31 are exceptions (Vol. 3A, 6.3) */
 
-civic_err arch_vcpu_raise_irq(struct vcpu *v, uint8_t vector)
+void arch_vcpu_interrupt_pending(struct vcpu *v)
 {
-    if (vector < FIRST_EXTERNAL_VECTOR)
-        return trace_error(CIVIC_EINVAL);
     struct arch_vcpu *av = v->arch;
     if (!av)
-        return trace_error(CIVIC_ENOENT);
+        return;
     /* The monitor loop may run exit handlers (HLT) on this vCPU from an interrupt-free context:
-     * keep the set and the halt state consistent with them. */
+     * keep the halt state consistent with them. A guest halted with IF = 0 stays halted, as on
+     * hardware (only NMI, SMI, INIT end it). */
     irq_state_t f = irq_save();
-    irq_pending_set(&av->irqs, vector);
-    /* A guest halted with IF = 0 stays halted, as on hardware (only NMI, SMI, INIT end it). */
     if (v->state == VCPU_HALTED && av->halted_with_if)
         v->state = VCPU_RUNNABLE;
     irq_restore(f);
-    return CIVIC_OK;
+}
+
+void arch_vcpu_end_slice(struct vcpu *v)
+{
+    if (v->arch)
+        v->arch->yield = true;
 }
 
 bool vcpu_irq_hlt_wakes(struct vcpu *v)
 {
     struct arch_vcpu *av = v->arch;
     av->halted_with_if = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
-    return av->halted_with_if && irq_pending_any(&av->irqs);
+    return av->halted_with_if && vmm_irq_peek(v) >= 0;
 }
 
 /* Whether an external interrupt can be injected now (Vol. 3C, 26.3.1.5 entry checks and 26.7.5:
@@ -71,20 +74,22 @@ void vcpu_irq_before_entry(struct vcpu *v)
             vmcs_write(VMCS_PREEMPTION_TIMER_VALUE, 0);
         return;
     }
-    int vector = irq_pending_highest(&av->irqs);
-    if (vector < 0) {
+    if (vmm_irq_peek(v) < 0) {
         set_window_exiting(av, false);
         return;
     }
     if (!av->event.valid && guest_can_take()) {
-        av->event.valid = true;
-        av->event.info = INTR_INFO_VALID | (INTR_TYPE_EXTERNAL_INTERRUPT << INTR_INFO_TYPE_SHIFT) |
-                         ((uint32_t)vector & INTR_INFO_VECTOR_MASK);
-        av->event.error_code = 0;
-        av->event.instruction_length = 0;
-        irq_pending_clear(&av->irqs, (uint8_t)vector);
+        int vector = vmm_irq_acknowledge(v);
+        if (vector >= 0) {
+            av->event.valid = true;
+            av->event.info = INTR_INFO_VALID |
+                             (INTR_TYPE_EXTERNAL_INTERRUPT << INTR_INFO_TYPE_SHIFT) |
+                             ((uint32_t)vector & INTR_INFO_VECTOR_MASK);
+            av->event.error_code = 0;
+            av->event.instruction_length = 0;
+        }
     }
     /* Anything still pending (this one blocked, or the next after it) waits for the window: the
      * exit comes once the guest can take an interrupt, after any event injected now. */
-    set_window_exiting(av, irq_pending_any(&av->irqs));
+    set_window_exiting(av, vmm_irq_peek(v) >= 0);
 }

@@ -7,20 +7,41 @@
 #include "arch/x86/cr.h"
 #include "arch/x86/gdt.h"
 #include "arch/x86/msr.h"
+#include "arch/x86/msr_model.h"
 #include "arch/x86/vcpu_arch.h"
 #include "arch/x86/vmx.h"
+#include "arch/x86/xsave.h"
 #include "kernel/arch.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
 #include "mm/pmm.h"
 
-/* The power-on PAT (Vol. 3A, 12.12.4). */
-#define PAT_POWER_ON 0x0007040600070406ull
+/* CPUID.80000001H:EDX[27]: the host has RDTSCP and IA32_TSC_AUX. */
+#define CPUID_80000001_EDX_RDTSCP (1u << 27)
 
 static uint64_t io_bitmap_a, io_bitmap_b, msr_bitmap;
-static bool has_mtf;
+static bool has_mtf, rdtscp;
 
 bool vmx_has_monitor_trap_flag(void) { return has_mtf; }
+bool vmx_rdtscp_enabled(void) { return rdtscp; }
+
+/* RDTSCP (and RDPID) run natively when the VMCS may enable them and the host has them; they
+ * read IA32_TSC_AUX, which civic then switches per vCPU. */
+static bool rdtscp_usable(void)
+{
+    uint32_t a, b, c, d;
+    cpuid(0x80000000u, 0, &a, &b, &c, &d);
+    if (a < 0x80000001u)
+        return false;
+    cpuid(0x80000001u, 0, &a, &b, &c, &d);
+    if (!(d & CPUID_80000001_EDX_RDTSCP))
+        return false;
+    bool t = cpu_get()->vmx.true_ctls;
+    uint64_t proc = rdmsr(t ? IA32_VMX_TRUE_PROCBASED_CTLS : IA32_VMX_PROCBASED_CTLS);
+    if (!((proc >> 32) & PROC_ACTIVATE_SECONDARY_CONTROLS))
+        return false;
+    return ((rdmsr(IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_ENABLE_RDTSCP) != 0;
+}
 
 uint64_t vmx_io_bitmap_a_phys(void) { return io_bitmap_a; }
 uint64_t vmx_io_bitmap_b_phys(void) { return io_bitmap_b; }
@@ -50,6 +71,10 @@ static civic_err alloc_filled(uint64_t *phys, uint8_t fill)
 
 civic_err vmx_bitmaps_init(void)
 {
+    /* Called once per VMXON, before any VMCS copies the host CR4: the host's XSAVE set-up
+     * belongs with VMX, the only user of guest FPU state. */
+    xsave_host_init();
+    rdtscp = rdtscp_usable();
     /* Every port traps: devices are emulated or read as all ones (kernel/vmm.c decides). */
     if (alloc_filled(&io_bitmap_a, 0xff) || alloc_filled(&io_bitmap_b, 0xff) ||
         alloc_filled(&msr_bitmap, 0xff)) {
@@ -68,6 +93,8 @@ civic_err vmx_bitmaps_init(void)
     };
     for (unsigned i = 0; i < sizeof passthrough / sizeof passthrough[0]; i++)
         msr_passthrough(bm, passthrough[i]);
+    if (rdtscp)
+        msr_passthrough(bm, IA32_TSC_AUX); /* switched per vCPU (vcpu.c) */
     return CIVIC_OK;
 }
 
@@ -106,6 +133,7 @@ static const struct control_bit pin_want[] = {
     {PIN_ACTIVATE_PREEMPTION_TIMER, "activate VMX-preemption timer"}, /* time slices */
 };
 static const struct control_bit proc_want[] = {
+    {PROC_USE_TSC_OFFSETTING, "use TSC offsetting"}, /* guest TSC = host TSC + offset */
     {PROC_HLT_EXITING, "HLT exiting"},
     {PROC_MWAIT_EXITING, "MWAIT exiting"},
     {PROC_RDPMC_EXITING, "RDPMC exiting"},
@@ -146,7 +174,8 @@ static civic_err setup_controls(struct arch_vcpu *av)
                              t ? IA32_VMX_TRUE_PROCBASED_CTLS : IA32_VMX_PROCBASED_CTLS, proc_want,
                              N(proc_want), 0, &proc)) ||
         (e = adjust_controls("secondary processor-based", IA32_VMX_PROCBASED_CTLS2, proc2_want,
-                             N(proc2_want), PROC2_WBINVD_EXITING, &proc2)) ||
+                             N(proc2_want),
+                             PROC2_WBINVD_EXITING | (rdtscp ? PROC2_ENABLE_RDTSCP : 0), &proc2)) ||
         (e = adjust_controls("VM-exit", t ? IA32_VMX_TRUE_EXIT_CTLS : IA32_VMX_EXIT_CTLS,
                              exit_want, N(exit_want), EXIT_SAVE_PREEMPTION_TIMER_VALUE, &exit)) ||
         (e = adjust_controls("VM-entry", t ? IA32_VMX_TRUE_ENTRY_CTLS : IA32_VMX_ENTRY_CTLS,
@@ -175,14 +204,15 @@ static civic_err setup_controls(struct arch_vcpu *av)
     vmcs_write(VMCS_MSR_BITMAP, msr_bitmap);
     vmcs_write(VMCS_EPT_POINTER, av->eptp);
     vmcs_write(VMCS_VPID, av->vpid);
-    vmcs_write(VMCS_TSC_OFFSET, 0);
+    vmcs_write(VMCS_TSC_OFFSET, av->tsc.offset);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
 
     /* CR0: PE and PG are trapped so that entering and leaving long mode (EFER.LMA, the IA-32e
      * mode guest entry control) is done here; NE stays 1 (a VMX requirement) and CD/NW stay 0
      * in the real register (the guest reads back what it wrote). CR4: VMXE is required by VMX
-     * but shown as 0; SMXE and OSXSAVE are refused (CPUID hides SMX and XSAVE); PAE is trapped
-     * to keep it set in long mode. */
+     * but shown as 0; SMXE is refused (CPUID hides SMX); OSXSAVE is trapped to allow it only
+     * when civic switches XSAVE state (exit_cr.c); PAE is trapped to keep it set in long
+     * mode. */
     vmcs_write(VMCS_CR0_GUEST_HOST_MASK, VMCS_CR0_HOST_OWNED);
     vmcs_write(VMCS_CR4_GUEST_HOST_MASK, VMCS_CR4_HOST_OWNED);
     return CIVIC_OK;
@@ -263,7 +293,7 @@ static void set_segment(unsigned seg, uint16_t sel, uint64_t base, uint32_t limi
 #define BOOT_CS32 0x10
 #define BOOT_DS32 0x18
 
-static void setup_guest_state(const struct vcpu_boot_state *b, struct arch_vcpu *av)
+void vmcs_guest_state_init(struct arch_vcpu *av, const struct vcpu_boot_state *b)
 {
     uint64_t cr0;
     if (b->mode == VCPU_BOOT_REAL_MODE) {
@@ -297,6 +327,7 @@ static void setup_guest_state(const struct vcpu_boot_state *b, struct arch_vcpu 
     vmcs_write(VMCS_GUEST_DR7, 0x400);
     vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
     vmcs_write(VMCS_GUEST_IA32_EFER, 0);
+    vmcs_write(VMCS_ENTRY_CONTROLS, vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE_GUEST);
     vmcs_write(VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
     vmcs_write(VMCS_GUEST_IA32_SYSENTER_CS, 0);
     vmcs_write(VMCS_GUEST_IA32_SYSENTER_ESP, 0);
@@ -323,6 +354,6 @@ civic_err vmcs_setup(struct arch_vcpu *av, const struct vcpu_boot_state *boot)
     if (e != CIVIC_OK)
         return e;
     setup_host_state();
-    setup_guest_state(boot, av);
+    vmcs_guest_state_init(av, boot);
     return CIVIC_OK;
 }

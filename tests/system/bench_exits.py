@@ -69,7 +69,12 @@ def main():
     print("|---|---|---|---|---|")
     labels = {"rdtsc": "RDTSC pair (no exit)", "cpuid": "CPUID exit", "out": "port I/O exit (OUT)",
               "first-touch": "EPT violation, first touch of a page",
-              "touched": "write to a mapped page (no exit)"}
+              "touched": "write to a mapped page (no exit)",
+              "pit-read": "PIT counter read (IN 0x40)",
+              "eoi-xapic": "local APIC EOI, xAPIC MMIO store",
+              "eoi-x2apic": "local APIC EOI, x2APIC WRMSR",
+              "self-ipi": "self-IPI: ICR store to handler entry",
+              "timer-late": "APIC one-shot timer (100 us): lateness of its handler"}
     for op, n, lo, med, hi in rows:
         print("| %s | %s | %s | %s | %s |" % (labels.get(op, op), n, lo, med, hi))
     return 0

@@ -26,6 +26,7 @@ from civic_emu import EmulatorError  # noqa: E402
 from systest import TESTS, Context, Skip  # noqa: E402
 import tests_shell  # noqa: E402,F401  (registers its tests, in order)
 import tests_vm  # noqa: E402,F401
+import tests_platform  # noqa: E402,F401
 
 
 def main():

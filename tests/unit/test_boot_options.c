@@ -94,13 +94,23 @@ static void test_vm_options(void **state)
     assert_int_equal(o.vms[0].mem_bytes, 0);
     assert_string_equal(o.vms[1].module, "memtest");
     assert_int_equal(o.vms[1].mem_bytes, 16 << 20);
+    assert_int_equal(o.vms[1].cpus, 0);
+
+    assert_int_equal(boot_options_parse("vm=c,smp,cpus=4,mem=8M vm=d,smp,cpus=8", &o, warn, NULL),
+                     0);
+    assert_int_equal(o.vm_count, 2);
+    assert_int_equal(o.vms[0].cpus, 4);
+    assert_int_equal(o.vms[0].mem_bytes, 8 << 20);
+    assert_int_equal(o.vms[1].cpus, 8);
+    assert_int_equal(o.vms[1].mem_bytes, 0);
 }
 
 static void test_bad_vm_options(void **state)
 {
     struct boot_options o;
     const char *bad[] = { "vm=", "vm=a", "vm=,m", "vm=a,", "vm=a,m,mem=", "vm=a,m,mem=12Q",
-                          "vm=a,m,size=1M", "vm=a,m,mem=1M,x",
+                          "vm=a,m,size=1M", "vm=a,m,mem=1M,x", "vm=a,m,cpus=0",
+                          "vm=a,m,cpus=9", "vm=a,m,cpus=", "vm=a,m,cpus=2,mem=1M,x",
                           "vm=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,m" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         nwarn = 0;

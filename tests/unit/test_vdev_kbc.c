@@ -107,6 +107,24 @@ static void test_port80_and_foreign(void **state)
     (void)state;
 }
 
+static void test_reset_control(void **state)
+{
+    struct vdev_kbc k;
+    vdev_kbc_reset(&k);
+    assert_int_equal(in(&k, 0xcf9, 1), 0);
+    assert_false(out(&k, 0xcf9, 0x02)); /* SRST alone selects the reset kind: no reset yet */
+    assert_int_equal(in(&k, 0xcf9, 1), 0x02);
+    assert_true(out(&k, 0xcf9, 0x06));        /* the FADT's RESET_VALUE */
+    assert_int_equal(in(&k, 0xcf9, 1), 0x02); /* RCPU is not stored */
+    assert_true(out(&k, 0xcf9, 0x0e));
+    assert_int_equal(in(&k, 0xcf9, 1), 0x0a);
+    uint32_t v = 0x06;
+    bool reset;
+    assert_false(vdev_kbc_io(&k, 0xcf9, 2, true, &v, &reset)); /* byte register only */
+    assert_false(reset);
+    (void)state;
+}
+
 static void test_save_restore(void **state)
 {
     struct vdev_kbc k, q;
@@ -135,7 +153,7 @@ static void test_save_restore(void **state)
     bad.kbc.pending_cmd = 0xfe;
     assert_int_equal(vdev_kbc_restore(&q, &bad), -1);
     bad = s;
-    bad.kbc.reserved = 1;
+    bad.kbc.reset_control = RC_RESET_CPU; /* never stored */
     assert_int_equal(vdev_kbc_restore(&q, &bad), -1);
     assert_int_equal(in(&q, 0x92, 1), 0x02); /* unchanged */
     (void)state;
@@ -146,7 +164,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_and_data),    cmocka_unit_test(test_pulse_reset),
         cmocka_unit_test(test_output_port),        cmocka_unit_test(test_port92),
-        cmocka_unit_test(test_port80_and_foreign), cmocka_unit_test(test_save_restore),
+        cmocka_unit_test(test_port80_and_foreign), cmocka_unit_test(test_reset_control),
+        cmocka_unit_test(test_save_restore),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
