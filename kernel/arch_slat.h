@@ -39,6 +39,11 @@ civic_err slat_map(struct slat *s, uint64_t gpa, uint64_t hpa, unsigned perms);
 /* Removes the mapping (CIVIC_ENOENT if none) and frees the tables it leaves empty. The caller
  * invalidates (slat_invalidate) before the guest runs again or the frame is reused. */
 civic_err slat_unmap(struct slat *s, uint64_t gpa);
+/* Removes the mapping (CIVIC_ENOENT if none) but keeps the tables, for a page mapped again and
+ * again (a device page stepped on every access); slat_prune() frees them once it is not. */
+civic_err slat_clear(struct slat *s, uint64_t gpa);
+/* Frees the tables on gpa's path that are empty (gpa itself unmapped); nothing otherwise. */
+void slat_prune(struct slat *s, uint64_t gpa);
 bool slat_lookup(const struct slat *s, uint64_t gpa, uint64_t *hpa, unsigned *perms);
 /* Reads and clears the entry's accessed and dirty bits in one atomic step. CIVIC_ENOENT if gpa
  * is not mapped. The caller must invalidate before trusting a page as clean or cold. */

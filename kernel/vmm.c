@@ -52,6 +52,13 @@ static enum exit_action vmm_request_reset(struct vcpu *v, uint16_t port)
     return EXIT_PARK;
 }
 
+static bool keeps_time(uint16_t port)
+{
+    return (port >= VDEV_PIT_BASE && port < VDEV_PIT_BASE + VDEV_PIT_PORTS) ||
+           port == VDEV_PIT_PORT61 || port == VDEV_RTC_INDEX_PORT || port == VDEV_RTC_DATA_PORT ||
+           (port >= VDEV_ACPI_PM_BASE && port < VDEV_ACPI_PM_BASE + VDEV_ACPI_PM_PORTS);
+}
+
 enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool is_write,
                              uint32_t *value)
 {
@@ -77,8 +84,10 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
         return EXIT_RESUME;
     }
     bool reset = false;
+    /* Reading the clock costs more than most port accesses: only the timers get it. */
+    uint64_t now = keeps_time(port) ? vm_now_ns(vm) : 0;
     enum vdev_acpi_pm_event pm_event = VDEV_ACPI_PM_NONE;
-    if (vdev_acpi_pm_io(&vm->pm, port, size, is_write, value, vm_now_ns(vm), &pm_event)) {
+    if (vdev_acpi_pm_io(&vm->pm, port, size, is_write, value, now, &pm_event)) {
         if (pm_event == VDEV_ACPI_PM_POWEROFF)
             return vmm_stop(v, "guest powered off (ACPI S5)");
         return EXIT_RESUME;
@@ -93,13 +102,12 @@ enum exit_action vmm_port_io(struct vcpu *v, uint16_t port, unsigned size, bool 
     }
     if (size == 1) {
         uint8_t b = (uint8_t)*value;
-        uint64_t now = vm_now_ns(vm);
         bool pit = false;
         bool claimed = vdev_pic_io(&vm->pic, port, is_write, &b) ||
                        (pit = vdev_pit_io(&vm->pit, port, is_write, &b, now)) ||
                        vdev_rtc_io(&vm->rtc, port, is_write, &b, now);
         if (claimed) {
-            /* A PIC write may unmask a request; a PIT write may move the next tick. */
+            /* A PIT write may move the next tick: the scheduler bounds the slice anew. */
             if (is_write && pit)
                 arch_vcpu_end_slice(v);
             if (!is_write)

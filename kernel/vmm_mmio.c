@@ -99,8 +99,9 @@ void vmm_mmio_done(struct vcpu *v)
     unsigned off = vm->mmio_offset;
     uint32_t value = image[off / 4];
     image[off / 4] = 0; /* nothing of one vCPU's registers stays for the next access */
+    /* The tables stay for the next access to the page (slat_prune when the APIC moves). */
     struct slat *s = guest_mem_slat(vm->mem);
-    slat_unmap(s, vm->hole_gpa);
+    slat_clear(s, vm->hole_gpa);
     slat_invalidate(s);
     vm->hole_active = false;
     vm->mmio_device = VMM_MMIO_NONE;
@@ -118,7 +119,15 @@ bool vmm_lapic_msr(struct vcpu *v, uint32_t msr, bool is_write, uint64_t *value)
             *value = vdev_lapic_get_base(l);
             return true;
         }
-        return vdev_lapic_set_base(l, *value) == 0;
+        uint64_t old = vdev_lapic_get_base(l) & ~(uint64_t)(PAGE_SIZE - 1);
+        if (vdev_lapic_set_base(l, *value) != 0)
+            return false;
+        /* A page the APIC left keeps no EPT tables (a guest moving it around must not grow
+         * them); the IOAPIC's page is never pruned while it is in use. */
+        if (!vdev_lapic_mmio_enabled(l) ||
+            (vdev_lapic_get_base(l) & ~(uint64_t)(PAGE_SIZE - 1)) != old)
+            slat_prune(guest_mem_slat(vm->mem), old);
+        return true;
     }
     if (msr == MSR_IA32_TSC_DEADLINE) {
         if (is_write) {

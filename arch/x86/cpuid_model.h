@@ -33,7 +33,7 @@ struct cpuid_model_cfg {
     bool guest_osxsave; /* the guest's CR4.OSXSAVE */
     bool rdtscp;        /* IA32_TSC_AUX is per vCPU and RDTSCP enabled in the VMCS */
     uint32_t tsc_khz;
-    struct cpuid_xsave_component xsave[CPUID_XSAVE_COMPONENTS];
+    const struct cpuid_xsave_component *xsave; /* CPUID_XSAVE_COMPONENTS entries */
 };
 
 /* The leaf the host must execute for a guest's `leaf`: like a real Intel CPU, a leaf above the

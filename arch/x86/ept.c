@@ -172,15 +172,13 @@ static bool table_empty(const uint64_t *table)
     return true;
 }
 
-civic_err slat_unmap(struct slat *s, uint64_t gpa)
+/* The entries on gpa's path: path[i] is the entry at level i (0 = PML4) pointing to the next
+ * table, path[EPT_LEVELS - 1] the leaf. CIVIC_ENOENT when a table on the way is missing. */
+static civic_err walk_path(struct slat *s, uint64_t gpa, uint64_t *path[EPT_LEVELS])
 {
     static const unsigned shifts[EPT_LEVELS - 1] = {EPT_PML4_SHIFT, EPT_PDPT_SHIFT, EPT_PD_SHIFT};
     if (!gpa_in_range(gpa))
         return trace_error(CIVIC_ERANGE);
-
-    /* Remember the path so that tables left empty can be freed on the way back up: otherwise a
-     * guest touching ever new regions (outside its RAM, say) would grow the tables for good. */
-    uint64_t *path[EPT_LEVELS]; /* path[i]: the entry at level i pointing to the next table */
     uint64_t *table = s->root;
     for (unsigned i = 0; i < EPT_LEVELS - 1; i++) {
         path[i] = &table[EPT_INDEX(gpa, shifts[i])];
@@ -192,11 +190,12 @@ civic_err slat_unmap(struct slat *s, uint64_t gpa)
         table = table_at(s, v);
     }
     path[EPT_LEVELS - 1] = &table[EPT_INDEX(gpa, EPT_PT_SHIFT)];
-    uint64_t old = __atomic_exchange_n(path[EPT_LEVELS - 1], 0, __ATOMIC_ACQ_REL);
-    if (!entry_present(old))
-        return CIVIC_ENOENT;
+    return CIVIC_OK;
+}
 
-    /* Free the PT, PD and PDPT if they became empty (never the PML4). */
+/* Frees the PT, PD and PDPT on the path that are empty (never the PML4). */
+static void prune_path(struct slat *s, uint64_t *path[EPT_LEVELS])
+{
     for (unsigned i = EPT_LEVELS - 1; i > 0; i--) {
         uint64_t parent = entry_load(path[i - 1]);
         uint64_t *child = table_at(s, parent);
@@ -206,7 +205,38 @@ civic_err slat_unmap(struct slat *s, uint64_t gpa)
         s->src.free(s->src.ctx, parent & EPT_ADDR_MASK);
         s->table_pages--;
     }
+}
+
+civic_err slat_clear(struct slat *s, uint64_t gpa)
+{
+    uint64_t *path[EPT_LEVELS];
+    civic_err e = walk_path(s, gpa, path);
+    if (e != CIVIC_OK)
+        return e;
+    uint64_t old = __atomic_exchange_n(path[EPT_LEVELS - 1], 0, __ATOMIC_ACQ_REL);
+    return entry_present(old) ? CIVIC_OK : CIVIC_ENOENT;
+}
+
+/* Frees the tables a removal leaves empty: otherwise a guest touching ever new regions (outside
+ * its RAM, say) would grow the tables for good. */
+civic_err slat_unmap(struct slat *s, uint64_t gpa)
+{
+    uint64_t *path[EPT_LEVELS];
+    civic_err e = walk_path(s, gpa, path);
+    if (e != CIVIC_OK)
+        return e;
+    uint64_t old = __atomic_exchange_n(path[EPT_LEVELS - 1], 0, __ATOMIC_ACQ_REL);
+    if (!entry_present(old))
+        return CIVIC_ENOENT;
+    prune_path(s, path);
     return CIVIC_OK;
+}
+
+void slat_prune(struct slat *s, uint64_t gpa)
+{
+    uint64_t *path[EPT_LEVELS];
+    if (walk_path(s, gpa, path) == CIVIC_OK && !entry_present(entry_load(path[EPT_LEVELS - 1])))
+        prune_path(s, path);
 }
 
 bool slat_lookup(const struct slat *s, uint64_t gpa, uint64_t *hpa, unsigned *perms)

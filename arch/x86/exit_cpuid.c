@@ -73,8 +73,8 @@ enum exit_action exit_cpuid(struct vcpu *v, const struct exit_info *e)
         .guest_osxsave = (vmcs_read(VMCS_GUEST_CR4) & CR4_OSXSAVE) != 0,
         .rdtscp = vmx_rdtscp_enabled(),
         .tsc_khz = (uint32_t)(arch_tsc_hz() / 1000),
+        .xsave = host.xsave,
     };
-    memcpy(cfg.xsave, host.xsave, sizeof cfg.xsave);
     uint32_t leaf = cpuid_model_leaf((uint32_t)av->regs.rax, host.max_basic, host.max_ext);
     uint32_t sub = (uint32_t)av->regs.rcx;
     uint32_t r[4] = {0, 0, 0, 0};

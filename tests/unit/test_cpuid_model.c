@@ -15,6 +15,16 @@ enum { A, B, C, D };
 
 /* A Skylake-X-like host: XSAVE layout of the SDM's standard format (Vol. 1, Table 13-1 and
  * CPUID.0DH on such parts). */
+static const struct cpuid_xsave_component skylake_layout[CPUID_XSAVE_COMPONENTS] = {
+    [2] = {256, 576, false},   /* YMM_Hi128 */
+    [3] = {64, 960, false},    /* BNDREGS */
+    [4] = {64, 1024, false},   /* BNDCSR */
+    [5] = {64, 1088, false},   /* opmask */
+    [6] = {512, 1152, false},  /* ZMM_Hi256 */
+    [7] = {1024, 1664, false}, /* Hi16_ZMM */
+    [9] = {8, 2688, true},     /* PKRU */
+};
+
 static void cfg_init(struct cpuid_model_cfg *c, unsigned index, unsigned count, uint64_t xcr0)
 {
     memset(c, 0, sizeof *c);
@@ -23,13 +33,7 @@ static void cfg_init(struct cpuid_model_cfg *c, unsigned index, unsigned count, 
     c->xcr0_supported = xcr0;
     c->guest_xcr0 = XCR0_X87;
     c->tsc_khz = 2500000;
-    c->xsave[2] = (struct cpuid_xsave_component){256, 576, false};   /* YMM_Hi128 */
-    c->xsave[3] = (struct cpuid_xsave_component){64, 960, false};    /* BNDREGS */
-    c->xsave[4] = (struct cpuid_xsave_component){64, 1024, false};   /* BNDCSR */
-    c->xsave[5] = (struct cpuid_xsave_component){64, 1088, false};   /* opmask */
-    c->xsave[6] = (struct cpuid_xsave_component){512, 1152, false};  /* ZMM_Hi256 */
-    c->xsave[7] = (struct cpuid_xsave_component){1024, 1664, false}; /* Hi16_ZMM */
-    c->xsave[9] = (struct cpuid_xsave_component){8, 2688, true};     /* PKRU */
+    c->xsave = skylake_layout;
 }
 
 static void run(const struct cpuid_model_cfg *c, uint32_t leaf, uint32_t sub, uint32_t a,

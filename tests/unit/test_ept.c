@@ -214,6 +214,44 @@ static void test_errors(void **state)
     assert_int_equal(fake.live, 0);
 }
 
+/* A device page mapped on every access keeps its tables (slat_clear) until pruned. */
+static void test_clear_keeps_tables_prune_frees(void **state)
+{
+    struct slat *s = make(&with_ad);
+    const uint64_t apic = 0xfee00000ull;
+    assert_int_equal(slat_map(s, apic, 0x9000, SLAT_R | SLAT_W), CIVIC_OK);
+    uint64_t tables = slat_table_pages(s);
+    assert_int_equal(tables, 4); /* PML4, PDPT, PD, PT */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(slat_clear(s, apic), CIVIC_OK);
+        assert_false(slat_lookup(s, apic, NULL, NULL));
+        assert_int_equal(slat_table_pages(s), tables);
+        assert_int_equal(slat_map(s, apic, 0x9000, SLAT_R | SLAT_W), CIVIC_OK);
+        assert_int_equal(slat_table_pages(s), tables); /* no table made again */
+    }
+    assert_int_equal(slat_clear(s, apic), CIVIC_OK);
+    assert_int_equal(slat_clear(s, apic), CIVIC_ENOENT);
+    assert_int_equal(slat_clear(s, 1ull << 40), CIVIC_ENOENT);
+    assert_int_equal(slat_clear(s, 1ull << 48), CIVIC_ERANGE);
+
+    /* Pruning keeps tables that still hold something. */
+    assert_int_equal(slat_map(s, apic + 0x1000, 0xa000, SLAT_R), CIVIC_OK);
+    slat_prune(s, apic);
+    assert_int_equal(slat_table_pages(s), tables);
+    assert_int_equal(slat_unmap(s, apic + 0x1000), CIVIC_OK); /* frees PT, PD, PDPT */
+    assert_int_equal(slat_table_pages(s), 1);
+
+    assert_int_equal(slat_map(s, apic, 0x9000, SLAT_R), CIVIC_OK);
+    assert_int_equal(slat_clear(s, apic), CIVIC_OK);
+    slat_prune(s, apic + 0x2000); /* same tables, nothing mapped: all go */
+    assert_int_equal(slat_table_pages(s), 1);
+    assert_int_equal(fake.live, 2); /* the root and the slat itself */
+    slat_prune(s, apic);            /* nothing to do */
+    slat_prune(s, 1ull << 48);
+    slat_destroy(s);
+    assert_int_equal(fake.live, 0);
+}
+
 static void test_map_out_of_memory(void **state)
 {
     struct slat *s = make(&with_ad);
@@ -319,6 +357,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tables_shared_and_counted, fake_frames_setup,
                                         fake_frames_teardown),
         cmocka_unit_test_setup_teardown(test_errors, fake_frames_setup, fake_frames_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_keeps_tables_prune_frees, fake_frames_setup,
+                                        fake_frames_teardown),
         cmocka_unit_test_setup_teardown(test_map_out_of_memory, fake_frames_setup,
                                         fake_frames_teardown),
         cmocka_unit_test_setup_teardown(test_accessed_dirty, fake_frames_setup,
