@@ -305,7 +305,8 @@ civic_err vm_reset(struct vm *vm, char *err, size_t n)
     bool was_paused = vm->state == VM_PAUSED;
     if (vm->state == VM_STOPPED) /* its clock stood still since it stopped */
         vm->paused_ns += arch_time_ns() - vm->pause_start_ns;
-    vm_teardown(vm);
+    if (vm->mem) /* a failed reset left nothing to tear down */
+        vm_teardown(vm);
     vm->has_exit_code = false;
     vm->stop_reason[0] = 0;
     vm->resets++;
@@ -314,6 +315,7 @@ civic_err vm_reset(struct vm *vm, char *err, size_t n)
         /* Nothing is left to run: the VM stays listed, stopped, with the reason. */
         ksnprintf(vm->stop_reason, sizeof vm->stop_reason, "reset failed: %s", err);
         vm->state = VM_STOPPED;
+        vm->pause_start_ns = arch_time_ns();
         log_err("vm %s: %s", vm->name, vm->stop_reason);
         return e;
     }
