@@ -21,6 +21,7 @@
 #include "kernel/monitor.h"
 #include "kernel/panic.h"
 #include "kernel/serial.h"
+#include "kernel/unit.h"
 #include "kernel/version.h"
 #include "kernel/vm_boot.h"
 #include "mm/kmalloc.h"
@@ -127,6 +128,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
         log_warn("irq: no IOAPIC; the console is polled");
     }
     irq_enable();
+    units_init();
 
     boot_report();
     vm_boot_start(&opts);

@@ -5,6 +5,7 @@
 #include "kernel/console_attach.h"
 #include "kernel/sched.h"
 #include "kernel/shell.h"
+#include "kernel/unit.h"
 
 #define IDLE_TICK_NS 10000000ull /* the host's periodic tick (arch/x86/lapic.c, 100 Hz) */
 
@@ -36,7 +37,8 @@ void monitor_loop(void)
         bool busy = poll_console();
         if (sched_run_next())
             busy = true;
-        /* Later: poll the NIC and lwIP timers. */
+        if (units_poll()) /* the NIC, the network stack's timers */
+            busy = true;
         if (busy)
             continue;
         /* The host tick is 10 ms: a guest timer due sooner is waited for by polling, so it is
