@@ -4,7 +4,8 @@
 #                                   terminal on civic's serial console
 #   make test [EMU=...]             host unit tests, then the system tests under emulation
 #   make bench-boot                 boot time under Bochs (wall seconds, guest instructions)
-#   make bench-exits                exit round trips (CPUID, port I/O, EPT first touch) in a guest
+#   make bench-exits                exit round trips (CPUID, port I/O, EPT, APIC, timers) in a guest
+#   make fuzz [FUZZ_SECONDS=20]     run each fuzz target (libFuzzer) for FUZZ_SECONDS
 #   make CC=clang                   the kernel builds with clang too
 
 BUILD   ?= build
@@ -30,6 +31,7 @@ KERNEL_LDFLAGS := -nostdlib -static -Wl,--no-dynamic-linker -Wl,-z,max-page-size
 KERNEL_DIRS := boot arch/x86 kernel mm net drivers/e1000
 KERNEL_SRCS := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
+include net/lwip.mk
 
 ISO := $(BUILD)/civic.iso
 ELF := $(BUILD)/civic.elf
@@ -114,6 +116,8 @@ $(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(wildcard 
 unit: $(UNIT_TESTS)
 	@$(PYTHON) tests/run_unit.py $(UNIT_TESTS)
 
+include tests/fuzz/fuzz.mk
+
 # The system tests run under each emulator in SYSTEM_EMUS (Bochs has VMX; QEMU TCG is the second
 # CPU and device model, without VMX). `make system EMU=kvm` runs them once under KVM instead.
 SYSTEM_EMUS ?= $(if $(filter command line,$(origin EMU)),$(EMU),bochs qemu)
@@ -127,12 +131,14 @@ system: $(ISO) $(TEST_ISO)
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@rm -f $(BUILD)/unit-results.txt $(BUILD)/system-results-*.txt $(BUILD)/guests-qemu-results.txt
+	@rm -f $(BUILD)/unit-results.txt $(BUILD)/system-results-*.txt $(BUILD)/guests-qemu-results.txt \
+	    $(BUILD)/fuzz-results.txt
 	-@$(MAKE) --no-print-directory unit
+	-@$(MAKE) --no-print-directory fuzz
 	-@$(MAKE) --no-print-directory test-guests-qemu
 	-@$(MAKE) --no-print-directory system
-	@$(PYTHON) tests/summary.py $(BUILD)/unit-results.txt $(BUILD)/guests-qemu-results.txt \
-	    $(foreach e,$(SYSTEM_EMUS),$(BUILD)/system-results-$(e).txt)
+	@$(PYTHON) tests/summary.py $(BUILD)/unit-results.txt $(BUILD)/fuzz-results.txt \
+	    $(BUILD)/guests-qemu-results.txt $(foreach e,$(SYSTEM_EMUS),$(BUILD)/system-results-$(e).txt)
 
 # Benchmarks print tables; their results are kept in docs/benchmarks.md.
 bench-boot: deps

@@ -85,6 +85,7 @@ unsigned boot_options_parse(const char *cmdline, struct boot_options *out, boot_
 {
     out->console_log_level = -1;
     out->vm_count = 0;
+    net_config_default(&out->net);
     char copy[CMDLINE_COPY_MAX];
     size_t len = strnlen(cmdline, sizeof copy);
     if (len == sizeof copy)
@@ -109,8 +110,18 @@ unsigned boot_options_parse(const char *cmdline, struct boot_options *out, boot_
         } else if ((v = shell_kv(argv[i], "vm"))) {
             problems += parse_vm(v, out, warn, ctx);
         } else {
-            problems += report(warn, ctx, "unknown option '%.40s' ignored", argv[i]);
+            char err[96];
+            civic_err e = net_config_word(&out->net, argv[i], err, sizeof err);
+            if (e == CIVIC_ENOENT)
+                problems += report(warn, ctx, "unknown option '%.40s' ignored", argv[i]);
+            else if (e != CIVIC_OK)
+                problems += report(warn, ctx, "%s; option ignored", err);
         }
+    }
+    char err[96];
+    if (net_config_check(&out->net, err, sizeof err) != CIVIC_OK) {
+        problems += report(warn, ctx, "%s; network options ignored, using DHCP", err);
+        net_config_default(&out->net);
     }
     return problems;
 }

@@ -1,14 +1,16 @@
 /*
  * civic's options on the GRUB command line (`multiboot2 /boot/civic.elf OPTION...`), parsed in
  * one place: log=err|warn|info|debug (what reaches the console) and
- * vm=NAME,MODULE[,mem=SIZE][,cpus=N] (create and start a VM at boot; may repeat). Unknown or
- * malformed options are reported and ignored, never fatal.
+ * vm=NAME,MODULE[,mem=SIZE][,cpus=N] (create and start a VM at boot; may repeat), and the
+ * network's net=dhcp|off, ip=A.B.C.D/N, gw=A.B.C.D (net/net_config.h parses those words).
+ * Unknown or malformed options are reported and ignored, never fatal.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/error.h"
+#include "net/net_config.h"
 
 #define BOOT_VMS_MAX 8
 #define BOOT_VM_CPUS_MAX 8 /* VM_MAX_VCPUS; the VM registry checks it again */
@@ -24,6 +26,7 @@ struct boot_options {
     int console_log_level; /* -1: default */
     struct boot_vm vms[BOOT_VMS_MAX];
     unsigned vm_count;
+    struct net_config net; /* DHCP unless the options say otherwise */
 };
 
 typedef void (*boot_option_warn_fn)(void *ctx, const char *msg);

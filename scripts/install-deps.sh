@@ -11,6 +11,8 @@ packages=(
                                      # satisfies its GUI dependency without wxWidgets
     qemu-system-x86                  # the second NIC/CPU model, and KVM on workstations
     libcmocka-dev                    # host unit tests
+    libclang-rt-dev                  # libFuzzer for the fuzz targets (clang only recommends it)
+    xz-utils                         # unpacks lwIP's source package (net/fetch-lwip.sh)
     python3                          # test harness
 )
 

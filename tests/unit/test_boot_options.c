@@ -1,4 +1,4 @@
-// unit-sources: kernel/boot_options.c kernel/shell_parse.c kernel/format.c kernel/log_level.c
+// unit-sources: kernel/boot_options.c kernel/shell_parse.c kernel/format.c kernel/log_level.c net/net_config.c
 /* Boot command-line options: known options applied, bad ones reported and ignored. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,6 +125,58 @@ static void test_bad_vm_options(void **state)
     assert_non_null(strstr(warnings[0], "too many"));
 }
 
+static void test_net_default_dhcp(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("log=info", &o, warn, NULL), 0);
+    assert_int_equal(o.net.mode, NET_MODE_DHCP);
+    assert_int_equal(boot_options_parse("net=dhcp", &o, warn, NULL), 0);
+    assert_int_equal(o.net.mode, NET_MODE_DHCP);
+    assert_int_equal(boot_options_parse("net=off", &o, warn, NULL), 0);
+    assert_int_equal(o.net.mode, NET_MODE_OFF);
+    assert_int_equal(nwarn, 0);
+}
+
+static void test_net_static(void **state)
+{
+    struct boot_options o;
+    const char *line = "ip=192.168.7.3/24 log=debug gw=192.168.7.1";
+    assert_int_equal(boot_options_parse(line, &o, warn, NULL), 0);
+    assert_int_equal(o.net.mode, NET_MODE_STATIC);
+    assert_int_equal(o.net.ip, 0xc0a80703);
+    assert_int_equal(o.net.mask, 0xffffff00);
+    assert_int_equal(o.net.gw, 0xc0a80701);
+    assert_int_equal(o.console_log_level, LOG_DEBUG);
+    assert_int_equal(nwarn, 0);
+}
+
+static void test_net_bad_options(void **state)
+{
+    struct boot_options o;
+    /* A malformed ip= is ignored: DHCP stays. */
+    assert_int_equal(boot_options_parse("ip=10.0.0.300/8 log=warn", &o, warn, NULL), 1);
+    assert_string_equal(warnings[0],
+                        "ip=10.0.0.300/8: expected A.B.C.D/N with N from 1 to 32; option ignored");
+    assert_int_equal(o.net.mode, NET_MODE_DHCP);
+    assert_int_equal(o.console_log_level, LOG_WARN);
+    /* A gateway off the subnet voids the static configuration. */
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("ip=10.0.0.2/24 gw=10.0.1.1", &o, warn, NULL), 1);
+    assert_string_equal(warnings[0], "gw=10.0.1.1 is not a host on ip='s subnet; network options "
+                                     "ignored, using DHCP");
+    assert_int_equal(o.net.mode, NET_MODE_DHCP);
+    assert_int_equal(o.net.ip, 0);
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("net=dhcp ip=10.0.0.2/24 net=bogus", &o, warn, NULL), 2);
+    assert_string_equal(warnings[0], "ip=10.0.0.2/24 conflicts with net=; option ignored");
+    assert_string_equal(warnings[1], "net=bogus: expected dhcp or off; option ignored");
+    assert_int_equal(o.net.mode, NET_MODE_DHCP);
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("gw=10.0.0.1", &o, warn, NULL), 1);
+    assert_string_equal(warnings[0], "gw=10.0.0.1 needs ip=; network options ignored, using DHCP");
+    assert_int_equal(o.net.gw, 0);
+}
+
 static void test_null_warn_is_allowed(void **state)
 {
     struct boot_options o;
@@ -142,6 +194,9 @@ int main(void)
         cmocka_unit_test_setup(test_overlong_line, setup),
         cmocka_unit_test_setup(test_vm_options, setup),
         cmocka_unit_test_setup(test_bad_vm_options, setup),
+        cmocka_unit_test_setup(test_net_default_dhcp, setup),
+        cmocka_unit_test_setup(test_net_static, setup),
+        cmocka_unit_test_setup(test_net_bad_options, setup),
         cmocka_unit_test_setup(test_null_warn_is_allowed, setup),
     };
     return cmocka_run_group_tests_name("boot_options", tests, NULL, NULL);
