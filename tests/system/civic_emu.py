@@ -11,9 +11,10 @@ the emulator's stdout/stderr, and console.log, the full serial transcript. The c
 socket: Bochs (`com1: mode=socket-server`) and QEMU (`-serial tcp:...,server=on`) both listen and
 wait for us before running the guest, so no output is lost.
 
-Several instances may run at once (multi-host tests join Bochs instances through bxhub, see BxHub
-and Nic). Bochs's rfb display scans TCP ports 5900-5949 for a free one by itself, so instances do not
-clash there; a serial port that got taken between our probe and Bochs's bind is retried.
+Several instances may run at once: Emulator(..., nics=[...]) gives each e1000 NICs, and civic_net
+joins them (Hub: bxhub for Bochs; QEMU socket or user netdevs). Bochs's rfb display scans TCP
+ports 5900-5949 for a free one by itself, so instances do not clash there; a serial port that got
+taken between our probe and Bochs's bind is retried.
 
 Emulators run in their own session so that a Ctrl-C in the terminal reaches only Python (a SIGINT
 to Bochs would drop it into its debugger prompt and hang), and they are killed when the Python
@@ -263,55 +264,21 @@ class Console:
 LOG_LINE_RE = re.compile(r"^\[\s*\d+\.\d{6}\] (err|warn|info|debug): ")
 
 
-class Nic:
-    """One e1000 NIC joined to a bxhub port (multi-host tests; unused by single-host tests).
-    `hub_port` is the UDP port of this instance's hub port (BxHub.port_for(i))."""
+def __getattr__(name):
+    """The network classes live in civic_net (imported lazily: it imports this module)."""
+    if name in ("Nic", "Hub", "BxHub"):
+        import civic_net
+        return getattr(civic_net, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
-    def __init__(self, mac, hub_port):
-        self.mac = mac
-        self.hub_port = hub_port
 
-
-class BxHub:
-    """bxhub joining up to 5 Bochs instances; instance i uses ethdev=port_for(i)."""
-
-    def __init__(self, workdir, ports=2, tftp_root=None):
-        if not 2 <= ports <= 5:
-            raise EmulatorError("bxhub joins 2 to 5 instances")
-        self.workdir = workdir
-        self.ports = ports
-        self.tftp_root = tftp_root
-        self.base = None
-        self.proc = None
-
-    def port_for(self, i):
-        return self.base + 2 * i
-
-    def start(self):
-        os.makedirs(self.workdir, exist_ok=True)
-        self.base = free_udp_port_range(2 * self.ports)
-        args = ["bxhub", "-ports=%d" % self.ports, "-base=%d" % self.base,
-                "-logfile=%s" % os.path.join(self.workdir, "bxhub.log")]
-        if self.tftp_root:
-            args.append("-tftp=%s" % self.tftp_root)
-        out = open(os.path.join(self.workdir, "bxhub.out"), "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, cwd=self.workdir,
-                                     preexec_fn=_die_with_parent)
-        out.close()
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+def _ends_command(before, cmd):
+    """Whether the text before a prompt holds the echoed line `cmd`, i.e. the prompt answers the
+    command rather than being redrawn after a log line that interrupted the shell."""
+    for line in before.replace("\r", "").split("\n"):
+        if line.strip() == cmd:
+            return True
+    return False
 
 
 class Emulator:
@@ -434,7 +401,8 @@ class Emulator:
 
     def poweroff(self, timeout=60.0):
         """Type `poweroff` at the prompt and wait for the emulator to end; returns clean_exit.
-        Fails at once if the shell comes back with a prompt instead of powering off."""
+        Fails at once if the shell comes back with a prompt after the command line instead of
+        powering off (a prompt redrawn after a kernel log line is not that)."""
         self.console.skip_pending()
         self.console.send("poweroff\r")
         deadline = time.monotonic() + timeout
@@ -446,7 +414,7 @@ class Emulator:
             except EmulatorExited:
                 time.sleep(0.05)
                 continue
-            if self.proc.poll() is None:
+            if self.proc.poll() is None and _ends_command(before, "poweroff"):
                 raise EmulatorError("poweroff returned to the prompt:\n%s" % before)
         return self.wait_exit(max(0.0, deadline - time.monotonic()))
 
@@ -517,9 +485,8 @@ class Bochs(Emulator):
             "log: %s" % self.path(self.log_name),
             "panic: action=fatal",
         ]
-        for nic in self.nics:
-            lines.append("e1000: enabled=1, mac=%s, ethmod=socket, ethdev=%d"
-                         % (nic.mac, nic.hub_port))
+        for card, nic in enumerate(self.nics):
+            lines.append(nic.bochsrc_line(card))
         return "\n".join(lines) + "\n"
 
     def _prepare(self):
@@ -600,8 +567,6 @@ class Qemu(Emulator):
             if not os.access("/dev/kvm", os.R_OK | os.W_OK):
                 raise EmulatorError("EMU=kvm: /dev/kvm is not accessible to this user "
                                     "(add yourself to the 'kvm' group)")
-        if self.nics:
-            raise NotImplementedError("NICs under QEMU are not wired up yet")
 
     def _command(self):
         args = ["qemu-system-x86_64", "-cdrom", self.iso, "-m", str(self.mem_mib),
@@ -613,6 +578,9 @@ class Qemu(Emulator):
             args += ["-bios", self.firmware]
         if self.cpu_model:
             args += ["-cpu", self.cpu_model]
+        # Any -netdev replaces QEMU's default NIC (an e1000 on user networking).
+        for i, nic in enumerate(self.nics):
+            args += nic.qemu_args(i)
         return args
 
     def _is_clean_exit(self, returncode):

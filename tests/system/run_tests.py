@@ -27,6 +27,7 @@ from systest import TESTS, Context, Skip  # noqa: E402
 import tests_shell  # noqa: E402,F401  (registers its tests, in order)
 import tests_vm  # noqa: E402,F401
 import tests_platform  # noqa: E402,F401
+import tests_net  # noqa: E402,F401
 
 
 def main():

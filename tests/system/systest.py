@@ -5,9 +5,14 @@ import os
 import re
 import shutil
 
+import civic_net
 from civic_emu import EmulatorError, make_emulator
 
 SHARED_MEM_MIB = 256
+# Bochs's emulated link moves one frame per emulated ms (ips/1000 instructions): 4 MIPS models a
+# 10 GbE link against a 3 GHz core and keeps network tests short in wall time.
+NET_IPS = 4_000_000
+NET_KINDS = ("auto", "hub", "socket", "user")
 COMMAND_TIMEOUT = 30.0
 TESTS = []
 
@@ -41,6 +46,9 @@ def show(lines):
 
 
 class Instance:
+    """Something a test started that must be stopped: an emulator or a civic_net.Hub (both have
+    kill(), workdir and remove_workdir())."""
+
     def __init__(self, emu):
         self.emu = emu
         self.failed = False
@@ -57,14 +65,18 @@ class Context:
         self._shared_error = None
         self._shared_count = 0
         self._own = []
+        self._own_count = 0
         self.instances = []
         self.notes = []
         self.test_name = None
 
-    def _boot(self, name, mem, iso=None, firmware=None):
+    def _workdir(self, name):
         workdir = os.path.join(self.root, name)
         shutil.rmtree(workdir, ignore_errors=True)
-        emu = make_emulator(self.args.emu, iso or self.args.iso, workdir, mem_mib=mem,
+        return workdir
+
+    def _boot(self, name, mem, iso=None, firmware=None):
+        emu = make_emulator(self.args.emu, iso or self.args.iso, self._workdir(name), mem_mib=mem,
                             ips=self.args.ips, firmware=firmware)
         inst = Instance(emu)
         self.instances.append(inst)
@@ -75,6 +87,17 @@ class Context:
             inst.failed = True
             emu.kill()
             raise
+        return inst
+
+    def _own_workdir(self):
+        """The next private work dir of this test: <test>-1, <test>-2, ..."""
+        self._own_count += 1
+        return self._workdir("%s-%d" % (self.test_name, self._own_count))
+
+    def _own_instance(self, thing):
+        inst = Instance(thing)
+        self.instances.append(inst)
+        self._own.append(inst)
         return inst
 
     def shell(self):
@@ -95,9 +118,55 @@ class Context:
 
     def boot(self, mem=SHARED_MEM_MIB, iso=None, firmware=None):
         """A private instance for this test, booted to the prompt; killed when the test ends."""
-        inst = self._boot("%s-%d" % (self.test_name, len(self._own) + 1), mem, iso, firmware)
+        self._own_count += 1
+        inst = self._boot("%s-%d" % (self.test_name, self._own_count), mem, iso, firmware)
         self._own.append(inst)
         return inst.emu
+
+    def boot_many(self, n, net="auto", mem=SHARED_MEM_MIB, ips=NET_IPS, iso=None):
+        """n private instances on one Ethernet, each with one e1000 (MAC civic_net.mac_for(i):
+        52:54:00:c1:00:01, :02, ...), booted to the prompt; returns their emulators in order.
+        net: "hub" (Bochs and bxhub, 1 to 5 instances), "socket" (QEMU, 2 instances joined by a
+        TCP socket netdev), "user" (QEMU user networking: each instance on its own NATed net,
+        DHCP 10.0.2.15, gateway 10.0.2.2), or "auto" (hub under Bochs; under QEMU socket for 2,
+        user for 1). Everything (bxhub included) is killed when the test ends; on failure each
+        instance's work dir <test>-N/ and the hub's <test>-hub/ are kept. ips: Bochs only."""
+        emu_kind = self.args.emu
+        if net not in NET_KINDS:
+            raise EmulatorError("unknown network %r (choose from %s)"
+                                % (net, ", ".join(NET_KINDS)))
+        if n < 1:
+            raise EmulatorError("boot_many needs at least one instance")
+        if net == "auto":
+            net = "hub" if emu_kind == "bochs" else ("socket" if n == 2 else "user")
+        if (net == "hub") != (emu_kind == "bochs"):
+            raise EmulatorError("network %r does not work under %s" % (net, emu_kind))
+        macs = [civic_net.mac_for(i) for i in range(n)]
+        if net == "hub":
+            hub = civic_net.Hub(self._workdir("%s-hub" % self.test_name), ports=max(2, n))
+            self._own_instance(hub)
+            hub.start()
+            nics = [hub.nic(i, mac) for i, mac in enumerate(macs)]
+        elif net == "socket":
+            nics = civic_net.qemu_socket_pair(macs)
+        else:
+            nics = [civic_net.qemu_user(mac) for mac in macs]
+        emus = []
+        for nic in nics:
+            emu = make_emulator(emu_kind, iso or self.args.iso, self._own_workdir(), mem_mib=mem,
+                                ips=ips, nics=[nic])
+            self._own_instance(emu)
+            emus.append(emu)
+        # Start them all before waiting for any prompt, so that they boot side by side; the
+        # order matters for a QEMU socket pair (the listener first).
+        for emu in emus:
+            emu.start()
+        for emu in emus:
+            emu.wait_prompt(self.args.boot_timeout)
+        self.note("%d x %s on %s%s, boot %s s wall"
+                  % (n, emu_kind, net, " ips=%d" % ips if emu_kind == "bochs" else "",
+                     "/".join("%.1f" % e.boot_wall_s for e in emus)))
+        return emus
 
     def note(self, text):
         self.notes.append(text)
@@ -105,13 +174,14 @@ class Context:
     def begin(self, name):
         self.test_name = name
         self._own = []
+        self._own_count = 0
         self.notes = []
         self._used_shared = False
 
     def end(self, ok):
         """Kill this test's own instances; on failure also retire the shared one."""
         used = list(self._own)
-        for inst in self._own:
+        for inst in reversed(self._own):  # emulators before the hub they use
             inst.emu.kill()
             inst.failed |= not ok
         if self._used_shared and self._shared is not None:
