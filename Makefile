@@ -5,6 +5,7 @@
 #   make test [EMU=...]             host unit tests, then the system tests under emulation
 #   make bench-boot                 boot time under Bochs (wall seconds, guest instructions)
 #   make bench-exits                exit round trips (CPUID, port I/O, EPT, APIC, timers) in a guest
+#   make bench-net                  the emulated link and civic's network path (two instances)
 #   make fuzz [FUZZ_SECONDS=20]     run each fuzz target (libFuzzer) for FUZZ_SECONDS
 #   make CC=clang                   the kernel builds with clang too
 
@@ -44,7 +45,7 @@ else
 Q := @
 endif
 
-.PHONY: all iso run test unit system deps clean help format-check bench-boot bench-exits
+.PHONY: all iso run test unit system deps clean help format-check bench-boot bench-exits bench-net
 
 all: $(ELF) $(ISO) $(TEST_ISO)
 iso: $(ISO)
@@ -148,6 +149,10 @@ bench-boot: deps
 bench-exits: deps
 	@$(MAKE) --no-print-directory $(TEST_ISO)
 	$(PYTHON) tests/system/bench_exits.py --iso $(TEST_ISO) --emu $(EMU)
+
+bench-net: deps
+	@$(MAKE) --no-print-directory $(ISO)
+	$(PYTHON) tests/system/bench_net.py --iso $(ISO)
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
