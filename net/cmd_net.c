@@ -16,6 +16,7 @@
 #include "kernel/unit.h"
 #include "net/net.h"
 #include "net/net_int.h"
+#include "net/peer_bench.h"
 
 #define CTRL_C 0x03
 #define PING_DATA 56                   /* bytes after the ICMP header, as ping(8) sends */
@@ -87,10 +88,16 @@ static civic_err cmd_net(int argc, char **argv)
         kprintf("dhcp=started\n");
         return CIVIC_OK;
     }
+    if (strcmp(argv[1], "bench") == 0)
+        return net_bench_command(argc - 1, argv + 1);
+    if (strcmp(argv[1], "rr") == 0)
+        return net_rr_command(argc - 1, argv + 1);
     return shell_usage_error("net", "unknown subcommand '%.24s'", argv[1]);
 }
-SHELL_COMMAND(net, "net", "[set ip=A.B.C.D/N [gw=A.B.C.D] | dhcp]",
-              "network state and counters; set a static address or start DHCP", cmd_net);
+SHELL_COMMAND(net, "net",
+              "[set ip=A.B.C.D/N [gw=A.B.C.D] | dhcp | bench PEER [size=MiB] | rr PEER [count=N]]",
+              "network state and counters; set a static address or start DHCP; measure a peer link",
+              cmd_net);
 
 /* One ping at a time: the raw pcb's receive callback fills this. */
 static struct {

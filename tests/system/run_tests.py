@@ -28,6 +28,7 @@ import tests_shell  # noqa: E402,F401  (registers its tests, in order)
 import tests_vm  # noqa: E402,F401
 import tests_platform  # noqa: E402,F401
 import tests_net  # noqa: E402,F401
+import tests_peer  # noqa: E402,F401
 
 
 def main():
