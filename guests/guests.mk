@@ -5,7 +5,7 @@
 #   make guests                               make test-guests-qemu (each guest under plain QEMU)
 
 GUEST_CC ?= $(CC)
-GUEST_NAMES := hello memtest spin escape bench_exits irqtest pittest platform rtctest cputest smp
+GUEST_NAMES := hello memtest kvstore spin escape bench_exits irqtest pittest platform rtctest cputest smp
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie \
     -fno-stack-protector -fno-asynchronous-unwind-tables \
     -nostdlib -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

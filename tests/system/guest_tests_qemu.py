@@ -224,6 +224,90 @@ def memtest_forever(g):
           "fewer than 3 passes in 4 s:\n%s" % show(out))
 
 
+# ---- kvstore ----
+
+def kvstore_counts(mib, ops, seed, write):
+    """The guest's (inserts, updates, lookups): its PRNG and key choices replayed (kvstore.c)."""
+    m = 0xffffffff
+
+    def mix32(x):
+        x &= m
+        x ^= x >> 16
+        x = (x * 0x7feb352d) & m
+        x ^= x >> 15
+        x = (x * 0x846ca68b) & m
+        x ^= x >> 16
+        return x
+
+    state = (mix32(seed + 1) << 32) | mix32((seed >> 32) + 2) or 1
+    nkeys = mib * 0x100000 // 64 // 2
+    present = bytearray(nkeys)
+    inserts = updates = lookups = 0
+
+    def rng():
+        nonlocal state
+        state ^= state >> 12
+        state = (state ^ (state << 25)) & 0xffffffffffffffff
+        state ^= state >> 27
+        return ((state * 0x2545f4914f6cdd1d) & 0xffffffffffffffff) >> 32
+
+    for _ in range(ops):
+        k = rng() % nkeys
+        if rng() % 100 < write:
+            if present[k]:
+                updates += 1
+            else:
+                inserts += 1
+                present[k] = 1
+        else:
+            lookups += 1
+    return inserts, updates, lookups
+
+
+@test
+def kvstore_small(g):
+    for mib, seed in ((2, 3), (4, 1)):
+        rc, out = g.run("kvstore.elf", "mib=%d ops=20000 seed=%d report=10000" % (mib, seed))
+        expect_exit(rc, out, 0)
+        check("FAIL" not in out, show(out))
+        check(out.count("kvstore: progress ops=") == 2, "no progress lines:\n%s" % show(out))
+        ins, upd, look = kvstore_counts(mib, 20000, seed, 40)
+        m = re.search(r"^kvstore: done ops=20000 inserts=%d updates=%d lookups=%d errors=0 "
+                      r"table_mib=%d pages=%d ops_per_s=(\d+) \(tsc cycles=(\d+)\)$"
+                      % (ins, upd, look, mib, mib * 256), out, re.M)
+        check(m, "no done line with inserts=%d updates=%d lookups=%d:\n%s"
+              % (ins, upd, look, show(out)))
+        check(int(m.group(1)) > 0 and int(m.group(2)) > 0, "no rate:\n%s" % show(out))
+        check(re.search(r"^kvstore: verify slots=%d used=%d .* errors=0$" % (mib * 16384, ins),
+                        out, re.M), show(out))
+
+
+@test
+def kvstore_detects_corruption(g):
+    rc, out = g.run("kvstore.elf", "mib=2 ops=5000 inject=5000")
+    expect_exit(rc, out, 2)
+    m = re.search(r"^kvstore: injected a bit flip into key=(\d+) \(slot (\d+)\)$", out, re.M)
+    check(m, show(out))
+    check(re.search(r"^kvstore: FAIL key=%s version \d+ checksum expected [0-9a-f]{8} got "
+                    r"[0-9a-f]{8} \(slot %s\)$" % (m.group(1), m.group(2)), out, re.M), show(out))
+    check(re.search(r"^kvstore: done ops=5000 .* errors=1 ", out, re.M), show(out))
+
+
+@test
+def kvstore_does_not_fit(g):
+    rc, out = g.run("kvstore.elf", "mib=62", mem=64)
+    expect_exit(rc, out, 3)
+    check("kvstore: error: 62 MiB table from 0x200000 and its version bytes do not fit in RAM"
+          in out, show(out))
+    check("done" not in out, "ran anyway:\n%s" % show(out))
+    for append, msg in (("write=101", "kvstore: error: write=101"),
+                        ("size=1", "kvstore: unknown argument 'size=1'"),
+                        ("mib=x", "kvstore: bad value for mib: 'x'")):
+        rc, out = g.run("kvstore.elf", append)
+        expect_exit(rc, out, 3)
+        check(msg in out, "%s: expected %r:\n%s" % (append, msg, show(out)))
+
+
 # ---- spin ----
 
 @test

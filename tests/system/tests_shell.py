@@ -217,7 +217,7 @@ def boot_options_and_modules(ctx):
     check(facts.get("bootloader", "").startswith('"GRUB'), "bootloader is %r"
           % facts.get("bootloader"))
     lines = con.command("modules", COMMAND_TIMEOUT)
-    check(lines[:1] == ["count=14"], "modules should report count=14:\n%s" % show(lines))
+    check(lines[:1] == ["count=15"], "modules should report count=15:\n%s" % show(lines))
     m = re.match(r'^module=0 start=0x[0-9a-f]+ size=(\d+) cmdline="testmod role=check"$',
                  lines[1] if len(lines) > 1 else "")
     check(m and int(m.group(1)) == 5000, "modules' module line is wrong:\n%s" % show(lines))

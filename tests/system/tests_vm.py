@@ -141,6 +141,21 @@ def guest_realmode(ctx):
 
 
 @test
+def guest_kvstore(ctx):
+    # Random access over a 4 MiB hash table, every value verified (the network-paging workload).
+    needs_vmx(ctx)
+    con = ctx.boot(iso=ctx.args.test_iso).console
+    facts, log = run_guest(con, "kv", "kvstore", "mem=16M")
+    text = "\n".join(log)
+    check(facts.get("exit_code") == "1", "kvstore exit code %r:\n%s" % (facts, show(log[-10:])))
+    m = re.search(r"^kvstore: done ops=20000 .* errors=0 table_mib=4 .*ops_per_s=(\d+)", text, re.M)
+    check(m, "kvstore's console:\n%s" % show(log[-10:]))
+    check(int(facts["pages_touched"]) >= 1024, "a 4 MiB table, yet only %s pages touched"
+          % facts["pages_touched"])
+    ctx.note("ops_per_s=%s" % m.group(1))
+
+
+@test
 def four_vms_at_once(ctx):
     needs_vmx(ctx)
     con = ctx.boot(iso=ctx.args.test_iso, mem=512).console
