@@ -19,11 +19,13 @@
 enum page_state { PAGE_ZERO = 0, PAGE_LOCAL = 1, PAGE_REMOTE = 2, PAGE_IN_FLIGHT = 3 };
 
 struct page_record {
-    uint64_t where; /* LOCAL: host frame number; REMOTE: peer id << 32 | slot; else 0 */
-    uint16_t version; /* bumped on every change of contents location, for remote copies */
+    uint64_t where;   /* LOCAL: host frame number; REMOTE: peer id << 32 | slot; else 0 */
+    uint32_t version; /* bumped on every change of contents location, for remote copies; as
+                       * wide as the page store's and the wire's (net/page_store.h), which
+                       * compare it with wrap-around */
     uint8_t state;    /* enum page_state */
     uint8_t flags;    /* PAGE_F_* */
-    uint32_t reserved;
+    uint16_t reserved;
 };
 
 #define PAGE_F_DIRTY 0x01 /* written since the last harvest (from EPT D bits) */

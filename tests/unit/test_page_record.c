@@ -145,8 +145,12 @@ static void test_version_wraps(void **state)
 {
     struct page_record r;
     memset(&r, 0, sizeof(r));
-    r.version = 0xffff;
+    r.version = 0xffff; /* 32 bits wide: no wrap here */
     assert_int_equal(page_touch(&r, 1), CIVIC_OK);
+    assert_int_equal(r.version, 0x10000);
+    r.version = 0xffffffffu;
+    uint64_t pfn;
+    assert_int_equal(page_release(&r, &pfn), CIVIC_OK);
     assert_int_equal(r.version, 0);
 }
 
