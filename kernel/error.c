@@ -17,6 +17,7 @@ const char *civic_strerror(civic_err e)
     case CIVIC_ETIMEDOUT: return "timed out";
     case CIVIC_EPROTO: return "protocol error";
     case CIVIC_ECORRUPT: return "data corrupt";
+    case CIVIC_EAGAIN: return "not available yet: wait and retry";
     }
     return "unknown error";
 }

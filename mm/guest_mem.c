@@ -1,75 +1,38 @@
 /*
  * Guest-physical memory (mm/guest_mem.h): one page record per guest frame, the truth about where
  * the page is, and the EPT as a cache of the local ones. Host frames are allocated on first touch
- * and zeroed by the frame source.
+ * and zeroed by the frame source. The layout of the object and its record pages is in
+ * mm/guest_mem_int.h; eviction and fetching are in mm/guest_mem_paging.c.
  *
- * Everything, this structure included, lives in 4 KiB frames from the frame source, because a
- * frame source cannot give contiguous virtual memory: the records sit in record pages (256 per
- * page), found through directory pages (512 record-page addresses each, 512 MiB of guest RAM),
- * whose addresses are in this structure (128 of them cover GUEST_MEM_MAX). Record pages are
- * allocated when the object is created, so a running guest never fails for want of a record.
+ * Record pages are allocated when the object is created, so a running guest never fails for want
+ * of a record.
  */
 #include "mm/guest_mem.h"
 
 #include "kernel/string.h"
-
-#define GM_PAGE 4096ull
-#define GM_PAGE_SHIFT 12
-#define GM_RECS_PER_PAGE (GM_PAGE / sizeof(struct page_record))
-#define GM_RECS_SHIFT 8
-#define GM_PTRS_PER_DIR 512
-#define GM_DIR_SHIFT (GM_RECS_SHIFT + 9) /* guest frames per directory page, log2 */
-#define GM_DIRS_MAX ((GUEST_MEM_MAX >> GM_PAGE_SHIFT) >> GM_DIR_SHIFT)
+#include "mm/guest_mem_int.h"
 
 _Static_assert(GM_RECS_PER_PAGE == 1u << GM_RECS_SHIFT, "records per page");
-
-struct guest_mem {
-    uint64_t size;
-    uint64_t npages;
-    struct guest_frame_source src;
-    struct slat *slat;
-    uint64_t self_phys;
-    uint64_t count[4]; /* records per enum page_state */
-    uint64_t faults;
-    uint64_t ndirs;     /* directory pages allocated */
-    uint64_t nrecpages; /* record pages allocated (in gfn order) */
-    uint64_t dir_phys[GM_DIRS_MAX];
-    uint64_t *dir[GM_DIRS_MAX]; /* each: GM_PTRS_PER_DIR physical addresses of record pages */
-};
-
 _Static_assert(sizeof(struct guest_mem) <= GM_PAGE, "struct guest_mem lives in one frame");
-
-static void *frame_virt(const struct guest_mem *gm, uint64_t phys)
-{
-    return gm->src.phys_to_virt(gm->src.ctx, phys);
-}
-
-static struct page_record *record_page(const struct guest_mem *gm, uint64_t page_index)
-{
-    uint64_t phys = gm->dir[page_index >> 9][page_index & (GM_PTRS_PER_DIR - 1)];
-    return frame_virt(gm, phys);
-}
-
-static struct page_record *rec(const struct guest_mem *gm, uint64_t gfn)
-{
-    return &record_page(gm, gfn >> GM_RECS_SHIFT)[gfn & (GM_RECS_PER_PAGE - 1)];
-}
 
 /* Returns every frame and every table page; copes with a half-built object from create. */
 static void teardown(struct guest_mem *gm)
 {
     for (uint64_t p = 0; p < gm->nrecpages; p++) {
-        struct page_record *page = record_page(gm, p);
+        struct page_record *page = gm_record_page(gm, p);
         for (uint64_t i = 0; i < GM_RECS_PER_PAGE; i++) {
+            struct page_record *r = &page[i];
             uint64_t pfn;
-            if (page[i].state == PAGE_LOCAL && page_release(&page[i], &pfn) == CIVIC_OK) {
-                gm->src.free(gm->src.ctx, pfn << GM_PAGE_SHIFT);
-                gm->count[PAGE_LOCAL]--;
-                gm->count[PAGE_ZERO]++;
+            uint8_t holders[2];
+            /* An eviction in progress still owns its frame; its copy is freed by its owner. */
+            if (r->state == PAGE_EVICTING && page_evict_abort(r) == CIVIC_OK)
+                gm_moved(gm, PAGE_EVICTING, PAGE_LOCAL);
+            if (r->state == PAGE_LOCAL && page_release(r, &pfn, holders) == CIVIC_OK) {
+                gm_free_frame(gm, pfn);
+                gm_moved(gm, PAGE_LOCAL, PAGE_ZERO);
             }
         }
     }
-    /* Remote and in-flight pages (later) are given up by their owners before this point. */
     if (gm->slat)
         slat_destroy(gm->slat);
     for (uint64_t p = 0; p < gm->nrecpages; p++)
@@ -97,6 +60,7 @@ civic_err guest_mem_create(struct guest_mem **out, uint64_t ram_bytes,
     memset(gm, 0, sizeof(*gm));
     gm->size = ram_bytes;
     gm->npages = ram_bytes >> GM_PAGE_SHIFT;
+    gm->limit = gm->npages;
     gm->src = *src;
     gm->self_phys = self_phys;
 
@@ -150,6 +114,21 @@ uint64_t guest_mem_eptp(const struct guest_mem *gm)
     return slat_root_pointer(gm->slat);
 }
 
+void guest_mem_set_limit(struct guest_mem *gm, uint64_t pages)
+{
+    gm->limit = pages == 0 ? 1 : pages > gm->npages ? gm->npages : pages;
+}
+
+uint64_t guest_mem_limit(const struct guest_mem *gm)
+{
+    return gm->limit;
+}
+
+uint64_t guest_mem_frames_held(const struct guest_mem *gm)
+{
+    return gm->count[PAGE_LOCAL] + gm->count[PAGE_EVICTING];
+}
+
 /* ZERO -> LOCAL: a zeroed frame, mapped RWX, then the record. On failure nothing changes (EPT
  * table pages made on the way stay: they are valid, empty and freed with the object). */
 static civic_err populate(struct guest_mem *gm, uint64_t gfn, struct page_record *r)
@@ -168,38 +147,45 @@ static civic_err populate(struct guest_mem *gm, uint64_t gfn, struct page_record
         gm->src.free(gm->src.ctx, phys);
         return err;
     }
-    gm->count[PAGE_ZERO]--;
-    gm->count[PAGE_LOCAL]++;
+    gm_moved(gm, PAGE_ZERO, PAGE_LOCAL);
     return CIVIC_OK;
 }
 
-/* Pages that are elsewhere cannot be used yet: in flight means wait (park the vCPU), remote
- * needs network paging (later). */
-static civic_err not_here(const struct page_record *r)
+/* A LOCAL page the EPT does not map: the cache lost the entry, or read-ahead installed the page
+ * unmapped so that this first touch would be seen. */
+static civic_err map_local(struct guest_mem *gm, uint64_t gfn, struct page_record *r)
 {
-    return trace_error(r->state == PAGE_IN_FLIGHT ? CIVIC_EBUSY : CIVIC_ENOTSUP);
+    uint64_t gpa = gfn << GM_PAGE_SHIFT;
+    bool prefetched = r->flags & PAGE_F_PREFETCHED;
+    if (!prefetched && slat_lookup(gm->slat, gpa, NULL, NULL))
+        return trace_error(CIVIC_EEXIST);
+    civic_err err = slat_map(gm->slat, gpa, r->where << GM_PAGE_SHIFT, SLAT_RWX);
+    if (err != CIVIC_OK && !(prefetched && err == CIVIC_EEXIST))
+        return err;
+    if (prefetched && page_prefetch_used(r) == CIVIC_OK)
+        gm->prefetch_used++;
+    return CIVIC_OK;
 }
 
 civic_err guest_mem_fault(struct guest_mem *gm, uint64_t gpa, unsigned access)
 {
+    (void)access; /* RAM is mapped RWX: the access does not change what to do */
     if (gpa >= gm->size)
         return trace_error(CIVIC_ERANGE);
     uint64_t gfn = gpa >> GM_PAGE_SHIFT;
-    struct page_record *r = rec(gm, gfn);
+    struct page_record *r = gm_rec(gm, gfn);
 
     switch (r->state) {
     case PAGE_ZERO: {
+        if (guest_mem_frames_held(gm) >= gm->limit)
+            return trace_error(CIVIC_EAGAIN); /* remote memory evicts, then the guest retries */
         civic_err err = populate(gm, gfn, r);
         if (err == CIVIC_OK)
             gm->faults++;
         return err;
     }
-    case PAGE_LOCAL:
-        if (slat_lookup(gm->slat, gfn << GM_PAGE_SHIFT, NULL, NULL))
-            return trace_error(CIVIC_EEXIST);
-        /* The record says local but the cache lost the entry: refill it. */
-        return slat_map(gm->slat, gfn << GM_PAGE_SHIFT, r->where << GM_PAGE_SHIFT, SLAT_RWX);
-    default: return not_here(r);
+    case PAGE_LOCAL: return map_local(gm, gfn, r);
+    default: return trace_error(CIVIC_EAGAIN);
     }
 }
 
@@ -225,7 +211,7 @@ civic_err guest_mem_write(struct guest_mem *gm, uint64_t gpa, const void *src, s
         uint64_t off = gpa & (GM_PAGE - 1);
         size_t n = (size_t)(GM_PAGE - off) < len ? (size_t)(GM_PAGE - off) : len;
         uint64_t gfn = gpa >> GM_PAGE_SHIFT;
-        struct page_record *r = rec(gm, gfn);
+        struct page_record *r = gm_rec(gm, gfn);
         if (r->state == PAGE_ZERO && all_zero(s, n)) {
             /* An untouched page already reads as zeros: writing zeros (a loader's bss) must
              * not cost a frame. */
@@ -234,10 +220,14 @@ civic_err guest_mem_write(struct guest_mem *gm, uint64_t gpa, const void *src, s
             if (err != CIVIC_OK)
                 return err; /* the pages before this one are written */
         }
-        if (r->state == PAGE_LOCAL)
-            memcpy((uint8_t *)frame_virt(gm, r->where << GM_PAGE_SHIFT) + off, s, n);
-        else if (r->state != PAGE_ZERO)
-            return not_here(r);
+        if (r->state == PAGE_LOCAL) {
+            memcpy((uint8_t *)gm_frame_virt(gm, r->where << GM_PAGE_SHIFT) + off, s, n);
+            /* No EPT D bit records this write: the record must, or a stale copy looks valid. */
+            if (r->flags & PAGE_F_COPY)
+                page_note_dirty(r);
+        } else if (r->state != PAGE_ZERO) {
+            return trace_error(CIVIC_EAGAIN);
+        }
         s += n;
         gpa += n;
         len -= n;
@@ -253,13 +243,13 @@ civic_err guest_mem_read(struct guest_mem *gm, uint64_t gpa, void *dst, size_t l
     while (len > 0) {
         uint64_t off = gpa & (GM_PAGE - 1);
         size_t n = (size_t)(GM_PAGE - off) < len ? (size_t)(GM_PAGE - off) : len;
-        const struct page_record *r = rec(gm, gpa >> GM_PAGE_SHIFT);
+        const struct page_record *r = gm_rec(gm, gpa >> GM_PAGE_SHIFT);
         if (r->state == PAGE_ZERO)
             memset(d, 0, n);
         else if (r->state == PAGE_LOCAL)
-            memcpy(d, (const uint8_t *)frame_virt(gm, r->where << GM_PAGE_SHIFT) + off, n);
+            memcpy(d, (const uint8_t *)gm_frame_virt(gm, r->where << GM_PAGE_SHIFT) + off, n);
         else
-            return not_here(r);
+            return trace_error(CIVIC_EAGAIN);
         d += n;
         gpa += n;
         len -= n;
@@ -272,18 +262,36 @@ struct slat *guest_mem_slat(struct guest_mem *gm)
     return gm->slat;
 }
 
+void guest_mem_invalidate(struct guest_mem *gm)
+{
+    slat_invalidate(gm->slat);
+}
+
 void guest_mem_get_stats(const struct guest_mem *gm, struct guest_mem_stats *st)
 {
-    st->ram_pages = gm->npages;
-    st->local_pages = gm->count[PAGE_LOCAL];
-    st->zero_pages = gm->count[PAGE_ZERO];
-    st->table_pages = slat_table_pages(gm->slat);
-    st->faults = gm->faults;
+    *st = (struct guest_mem_stats){
+        .ram_pages = gm->npages,
+        .local_pages = gm->count[PAGE_LOCAL],
+        .zero_pages = gm->count[PAGE_ZERO],
+        .remote_pages = gm->count[PAGE_REMOTE],
+        .evicting_pages = gm->count[PAGE_EVICTING],
+        .fetching_pages = gm->count[PAGE_FETCHING],
+        .lost_pages = gm->lost,
+        .table_pages = slat_table_pages(gm->slat),
+        .faults = gm->faults,
+        .evict_sent = gm->evict_sent,
+        .evict_zero = gm->evict_zero,
+        .evict_clean = gm->evict_clean,
+        .fetched = gm->fetched,
+        .prefetch_used = gm->prefetch_used,
+        .prefetch_wasted = gm->prefetch_wasted,
+        .limit_pages = gm->limit,
+    };
 }
 
 const struct page_record *guest_mem_record(const struct guest_mem *gm, uint64_t gfn)
 {
     if (gfn >= gm->npages)
         return NULL;
-    return rec(gm, gfn);
+    return gm_rec(gm, gfn);
 }

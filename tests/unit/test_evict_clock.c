@@ -164,7 +164,7 @@ static void test_skipped_states(void **state)
     fake_init(&f, 8);
     f.state[0] = PAGE_ZERO;
     f.state[1] = PAGE_REMOTE;
-    f.state[2] = PAGE_IN_FLIGHT;
+    f.state[2] = PAGE_EVICTING;
     f.flags[3] = PAGE_F_PINNED;
     f.flags[4] = PAGE_F_PINNED | PAGE_F_DIRTY;
     f.a[3] = f.d[3] = true; /* a pinned page's bits are not the clock's business */
