@@ -8,6 +8,7 @@
 
 #include "kernel/format.h"
 #include "kernel/string.h"
+#include "net/peer_msg_int.h"
 #include "net/peer_wire.h"
 
 /* Header field offsets (docs/protocol.md, "Header"). */
@@ -83,7 +84,7 @@ const char *peer_type_name(uint16_t type)
     case PEER_T_RR_REQUEST: return "RR_REQUEST";
     case PEER_T_RR_RESPONSE: return "RR_RESPONSE";
     }
-    return "?";
+    return peer_page_type_name(type);
 }
 
 int peer_payload_len(uint16_t type)
@@ -98,7 +99,7 @@ int peer_payload_len(uint16_t type)
     case PEER_T_RR_REQUEST: return RRQ_LEN;
     case PEER_T_RR_RESPONSE: return RRR_LEN;
     }
-    return -1;
+    return peer_page_payload_len(type);
 }
 
 bool peer_type_known(uint16_t type)
@@ -136,6 +137,8 @@ enum peer_err peer_msg_check(const struct peer_msg *m)
         return PEER_E_TYPE;
     if (m->sender == 0)
         return PEER_E_SENDER;
+    if (peer_type_is_page(m->type))
+        return peer_page_check(m);
     switch (m->type) {
     case PEER_T_HELLO:
     case PEER_T_HELLO_ACK:
@@ -211,6 +214,8 @@ civic_err peer_msg_encode(const struct peer_msg *m, uint8_t *buf, size_t cap, si
         memcpy(p + RRR_DATA, m->rr_resp.data, PEER_RR_SIZE);
         break;
     }
+    if (peer_type_is_page(m->type))
+        peer_page_encode(m, p);
     *len = total;
     return CIVIC_OK;
 }
@@ -422,7 +427,15 @@ static enum peer_rx_status parse(struct peer_rx *rx, const uint8_t *p, struct pe
         m->rr_resp.data = p + RRR_DATA;
         break;
     }
+    if (peer_type_is_page(m->type)) {
+        const char *bad = peer_page_parse(p, m);
+        if (bad)
+            return refuse(rx, PEER_E_FIELD, "%s %s", peer_type_name(m->type), bad);
+    }
     enum peer_err e = peer_msg_check(m);
+    if (e != PEER_E_NONE && peer_type_is_page(m->type))
+        return refuse(rx, e, "%s vm %u gfn 0x%llx status %u", peer_type_name(m->type), m->page.vm,
+                      (unsigned long long)m->page.gfn, m->page.status);
     if (e != PEER_E_NONE)
         return refuse(rx, e, "%s fields", peer_type_name(m->type));
     return PEER_RX_MSG;

@@ -42,9 +42,16 @@ enum peer_type {
     PEER_T_BENCH_DONE = 0x0101,
     PEER_T_RR_REQUEST = 0x0102,
     PEER_T_RR_RESPONSE = 0x0103,
+    /* 0x0200-0x02ff: remote memory (the page store), capability PEER_CAP_PAGE */
+    PEER_T_PAGE_FIRST = 0x0200,
+    PEER_T_PAGE_PUT = 0x0200,     /* owner -> store: keep this page; answered by PAGE_PUT_ACK */
+    PEER_T_PAGE_PUT_ACK = 0x0201, /* store -> owner */
+    PEER_T_PAGE_GET = 0x0202,     /* owner -> store: send it back; answered by PAGE_DATA */
+    PEER_T_PAGE_DATA = 0x0203,    /* store -> owner */
+    PEER_T_PAGE_FREE = 0x0204,    /* owner -> store: drop one page; no answer */
+    PEER_T_PAGE_FREE_VM = 0x0205, /* owner -> store: drop a VM's (or all) pages; no answer */
+    PEER_T_PAGE_LAST = 0x02ff,    /* 0x0206-0x02ff: unassigned, refused */
     /* Reserved, unknown to version 1 decoders (so they are refused until defined). */
-    PEER_T_PAGE_FIRST = 0x0200, /* remote memory, capability PEER_CAP_PAGE */
-    PEER_T_PAGE_LAST = 0x02ff,
     PEER_T_MIGRATE_FIRST = 0x0300, /* live migration, capability PEER_CAP_MIGRATE */
     PEER_T_MIGRATE_LAST = 0x03ff,
 };
@@ -52,7 +59,7 @@ enum peer_type {
 /* Capabilities (HELLO): a bit per service. Unknown bits are ignored by a receiver and never
  * accepted; a service's message types may only be sent once both sides accepted its bit. */
 #define PEER_CAP_BENCH (1ull << 0)
-#define PEER_CAP_PAGE (1ull << 1)    /* reserved: remote memory */
+#define PEER_CAP_PAGE (1ull << 1)    /* remote memory: PAGE_* in both directions */
 #define PEER_CAP_MIGRATE (1ull << 2) /* reserved: live migration */
 
 /* BYE reasons. A receiver accepts any value (it only logs it). */
@@ -72,6 +79,40 @@ struct peer_hello {
     uint16_t version;  /* the highest protocol version the sender speaks, >= 1 */
     uint16_t port;     /* where the sender listens for peers (0: it does not) */
     char name[PEER_NAME_MAX + 1]; /* 1-32 of [A-Za-z0-9._-], NUL-terminated */
+};
+
+/* ---- PAGE_*: the owner of a page is the message's sender (its handshake id) ---- */
+
+#define PEER_PAGE_SIZE 4096u
+#define PEER_VM_ALL 0xffffffffu          /* PAGE_FREE_VM: every page of the sender */
+#define PEER_PAGE_GFN_LIMIT (1ull << 40) /* gfn must be below: 4 PiB of guest memory */
+
+/* PAGE_PUT_ACK and PAGE_DATA status. */
+enum peer_page_status {
+    PEER_PAGE_OK = 0,
+    PEER_PAGE_FULL = 1,    /* PUT_ACK: no room (the owner tries another peer or keeps the page) */
+    PEER_PAGE_CORRUPT = 2, /* PUT_ACK: the data did not match its CRC; DATA: the stored copy no
+                            * longer does */
+    PEER_PAGE_ABSENT = 3,  /* DATA: no page under this key at this version */
+    PEER_PAGE_STALE = 4,   /* PUT_ACK: a newer version is stored (this one was not) */
+    PEER_PAGE_STATUS_COUNT
+};
+
+const char *peer_page_status_name(uint32_t status); /* "OK", ..., "?" */
+
+/* Every PAGE_* type's fields (each type uses those of docs/protocol.md's table; the others are
+ * ignored by the encoder and zero from the decoder). */
+struct peer_page {
+    uint32_t vm;      /* != PEER_VM_ALL, except in FREE_VM */
+    uint32_t version; /* the page's version (mm/page_record.h) */
+    uint64_t gfn;     /* < PEER_PAGE_GFN_LIMIT */
+    uint32_t status;  /* PUT_ACK, DATA: enum peer_page_status */
+    uint32_t crc;     /* PUT, DATA: CRC-32C (net/peer_csum.h) of data, as the owner computed it;
+                       * DATA with a status other than OK: 0. The receiver checks it, not the
+                       * decoder. */
+    /* PUT, DATA: PEER_PAGE_SIZE bytes. A DATA whose status is not OK may pass NULL (zeros are
+     * sent); decoded, it points at the bytes received, which mean nothing. */
+    const uint8_t *data;
 };
 
 /* One message, decoded. Payload pointers refer into the decoder's buffer or the bytes given to
@@ -101,6 +142,7 @@ struct peer_msg {
             uint64_t id;
             const uint8_t *data; /* PEER_RR_SIZE bytes */
         } rr_resp;               /* RR_RESPONSE */
+        struct peer_page page;   /* PAGE_* */
     };
 };
 
@@ -162,6 +204,9 @@ civic_err peer_encode_rr_request(struct peer_tx *tx, uint64_t id, uint8_t *buf, 
                                  size_t *len);
 civic_err peer_encode_rr_response(struct peer_tx *tx, uint64_t id, const void *page, uint8_t *buf,
                                   size_t cap, size_t *len);
+/* Any PAGE_* type (CIVIC_EINVAL for another type). */
+civic_err peer_encode_page(struct peer_tx *tx, uint16_t type, const struct peer_page *pg,
+                           uint8_t *buf, size_t cap, size_t *len);
 
 /* ---- receiving: an incremental decoder over one direction of a TCP stream ---- */
 

@@ -1,4 +1,4 @@
-// fuzz-sources: net/peer_msg.c net/peer_conn.c kernel/format.c kernel/error.c
+// fuzz-sources: net/peer_msg.c net/peer_msg_page.c net/peer_conn.c kernel/format.c kernel/error.c
 /*
  * libFuzzer target for the peer protocol's decoder (and the connection state machine behind it).
  * Input: two bytes that choose how the stream is cut into chunks, then the stream. Checked:
@@ -91,7 +91,8 @@ static void run(const uint8_t *stream, size_t n, uint32_t seed, size_t max_chunk
     peer_rx_init(&rx);
     if (with_conn) {
         struct peer_conn_config cfg = PEER_CONN_CONFIG_DEFAULT;
-        struct peer_hello self = {.host_id = 1, .caps = PEER_CAP_BENCH, .port = PEER_PORT};
+        struct peer_hello self = {
+            .host_id = 1, .caps = PEER_CAP_BENCH | PEER_CAP_PAGE, .port = PEER_PORT};
         struct peer_conn_out out;
         strcpy(self.name, "fuzz");
         CHECK(peer_conn_init(&conn, &cfg, &self, seed & 1, 0) == CIVIC_OK);

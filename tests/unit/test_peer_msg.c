@@ -1,4 +1,4 @@
-// unit-sources: net/peer_msg.c kernel/format.c kernel/error.c
+// unit-sources: net/peer_msg.c net/peer_msg_page.c kernel/format.c kernel/error.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -216,10 +216,11 @@ static void test_payload_lengths(void **state)
     assert_int_equal(peer_payload_len(PEER_T_BENCH_DONE), 16);
     assert_int_equal(peer_payload_len(PEER_T_RR_REQUEST), 16);
     assert_int_equal(peer_payload_len(PEER_T_RR_RESPONSE), 4104);
-    assert_int_equal(peer_payload_len(PEER_T_PAGE_FIRST), -1);
+    assert_int_equal(peer_payload_len(PEER_T_PAGE_FREE_VM + 1), -1);
     assert_true(peer_type_known(PEER_T_BENCH_DATA));
     assert_false(peer_type_known(0));
-    assert_false(peer_type_known(PEER_T_PAGE_FIRST));
+    assert_false(peer_type_known(PEER_T_PAGE_FREE_VM + 1));
+    assert_false(peer_type_known(PEER_T_PAGE_LAST));
     assert_false(peer_type_known(PEER_T_MIGRATE_LAST));
     assert_string_equal(peer_type_name(PEER_T_RR_RESPONSE), "RR_RESPONSE");
     assert_string_equal(peer_type_name(0x0300), "?");
@@ -426,8 +427,7 @@ static void test_length_above_limit(void **state)
 static void test_unknown_types(void **state)
 {
     static const uint16_t types[] = {
-        0x0000, 0x0006, 0x00ff, 0x0104, PEER_T_PAGE_FIRST, PEER_T_PAGE_LAST, PEER_T_MIGRATE_FIRST,
-        0xffff};
+        0x0000, 0x0006, 0x00ff, 0x0104, 0x0206, PEER_T_PAGE_LAST, PEER_T_MIGRATE_FIRST, 0xffff};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         struct stream s = {.n = 0};
         struct peer_tx tx;
@@ -576,7 +576,7 @@ static void test_dead_after_error(void **state)
     struct peer_tx tx;
     peer_tx_init(&tx, HOST_A, 0);
     add_hello(&s, &tx);
-    add_next(&s, &tx, 0x0200, 40);
+    add_next(&s, &tx, 0x0206, 40);
     size_t bad_end = s.n;
     tx.next_seq--;
     add(&s, &tx, (struct peer_msg){.type = PEER_T_KEEPALIVE, .timestamp = 1});
@@ -594,7 +594,7 @@ static void test_dead_after_error(void **state)
     assert_int_equal(peer_rx_end(&rx), PEER_E_TYPE);
     assert_int_equal(peer_rx_error(&rx), PEER_E_TYPE);
     assert_int_equal(rx.messages, 1);
-    assert_non_null(strstr(peer_rx_why(&rx), "0x0200"));
+    assert_non_null(strstr(peer_rx_why(&rx), "0x0206"));
     assert_non_null(strstr(peer_rx_why(&rx), "message 2 at stream byte 88"));
 }
 
@@ -627,7 +627,7 @@ static void test_encoder_refusals(void **state)
     h.accepted = 1ull << 63;
     assert_int_equal(peer_encode_hello(&tx, PEER_T_HELLO_ACK, &h, buf, sizeof(buf), &len),
                      CIVIC_EINVAL);
-    struct peer_msg m = {.type = PEER_T_PAGE_FIRST};
+    struct peer_msg m = {.type = PEER_T_PAGE_FREE_VM + 1};
     assert_int_equal(peer_tx_encode(&tx, &m, buf, sizeof(buf), &len), CIVIC_EINVAL);
     assert_int_equal(peer_encode_rr_response(&tx, 1, NULL, buf, sizeof(buf), &len), CIVIC_EINVAL);
     assert_int_equal(len, 77);
