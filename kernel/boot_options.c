@@ -4,6 +4,7 @@
 #include "kernel/log.h"
 #include "kernel/shell_parse.h"
 #include "kernel/string.h"
+#include "net/page_store.h"
 
 #define CMDLINE_COPY_MAX 1024
 
@@ -16,10 +17,17 @@ static unsigned report(boot_option_warn_fn warn, void *ctx, const char *fmt, con
     return 1;
 }
 
-#define VM_USAGE "vm=%.40s: expected NAME,MODULE[,mem=SIZE][,cpus=N]"
-#define VM_FIELDS_MAX 4
+#define VM_USAGE "vm=%.40s: expected NAME,MODULE[,mem=SIZE][,cpus=N][,local=SIZE][,replicas=N]"
+#define VM_FIELDS_MAX 6
+#define PAGE_BYTES 4096u
 
-/* One optional field of vm=: mem=SIZE or cpus=N. */
+/* A nonzero size in whole 4 KiB pages. */
+static bool page_size_ok(const char *s, uint64_t *out)
+{
+    return shell_parse_size(s, out) == CIVIC_OK && *out != 0 && *out % PAGE_BYTES == 0;
+}
+
+/* One optional field of vm=: mem=SIZE, cpus=N, local=SIZE or replicas=N. */
 static unsigned parse_vm_field(const char *f, size_t len, struct boot_vm *bv, const char *v,
                                boot_option_warn_fn warn, void *ctx)
 {
@@ -44,10 +52,22 @@ static unsigned parse_vm_field(const char *f, size_t len, struct boot_vm *bv, co
         bv->cpus = (unsigned)c;
         return 0;
     }
+    if (klen == 5 && strncmp(f, "local", 5) == 0) {
+        if (!page_size_ok(val, &bv->local_bytes))
+            return report(warn, ctx, "vm=%.40s: bad local=: want a nonzero multiple of 4K", v);
+        return 0;
+    }
+    if (klen == 8 && strncmp(f, "replicas", 8) == 0) {
+        uint64_t r;
+        if (shell_parse_u64(val, &r) != CIVIC_OK || r < 1 || r > 2)
+            return report(warn, ctx, "vm=%.40s: bad replicas=: want 1 or 2", v);
+        bv->replicas = (unsigned)r;
+        return 0;
+    }
     return report(warn, ctx, VM_USAGE, v);
 }
 
-/* vm=NAME,MODULE[,mem=SIZE][,cpus=N] */
+/* vm=NAME,MODULE[,mem=SIZE][,cpus=N][,local=SIZE][,replicas=N] */
 static unsigned parse_vm(const char *v, struct boot_options *out, boot_option_warn_fn warn,
                          void *ctx)
 {
@@ -80,11 +100,27 @@ static unsigned parse_vm(const char *v, struct boot_options *out, boot_option_wa
     return 0;
 }
 
+/* store=SIZE: 0 (lend nothing) up to PAGE_STORE_MAX_PAGES pages, in whole pages. */
+static unsigned parse_store(const char *v, struct boot_options *out, boot_option_warn_fn warn,
+                            void *ctx)
+{
+    uint64_t b;
+    if (shell_parse_size(v, &b) != CIVIC_OK || b % PAGE_BYTES)
+        return report(warn, ctx, "store=%.20s: want a size in whole 4K pages (e.g. 64M)", v);
+    if (b / PAGE_BYTES > PAGE_STORE_MAX_PAGES)
+        return report(warn, ctx, "store=%.20s: more than the page store's 1T", v);
+    out->store_bytes = b;
+    out->has_store = true;
+    return 0;
+}
+
 unsigned boot_options_parse(const char *cmdline, struct boot_options *out, boot_option_warn_fn warn,
                             void *ctx)
 {
     out->console_log_level = -1;
     out->vm_count = 0;
+    out->store_bytes = 0;
+    out->has_store = false;
     net_config_default(&out->net);
     char copy[CMDLINE_COPY_MAX];
     size_t len = strnlen(cmdline, sizeof copy);
@@ -109,6 +145,8 @@ unsigned boot_options_parse(const char *cmdline, struct boot_options *out, boot_
                 out->console_log_level = level;
         } else if ((v = shell_kv(argv[i], "vm"))) {
             problems += parse_vm(v, out, warn, ctx);
+        } else if ((v = shell_kv(argv[i], "store"))) {
+            problems += parse_store(v, out, warn, ctx);
         } else {
             char err[96];
             civic_err e = net_config_word(&out->net, argv[i], err, sizeof err);

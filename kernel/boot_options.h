@@ -1,11 +1,13 @@
 /*
  * civic's options on the GRUB command line (`multiboot2 /boot/civic.elf OPTION...`), parsed in
- * one place: log=err|warn|info|debug (what reaches the console) and
- * vm=NAME,MODULE[,mem=SIZE][,cpus=N] (create and start a VM at boot; may repeat), and the
- * network's net=dhcp|off, ip=A.B.C.D/N, gw=A.B.C.D (net/net_config.h parses those words).
+ * one place: log=err|warn|info|debug (what reaches the console),
+ * vm=NAME,MODULE[,mem=SIZE][,cpus=N][,local=SIZE][,replicas=N] (create and start a VM at boot;
+ * may repeat), store=SIZE (memory lent to peers' pages, net/store.h), and the network's
+ * net=dhcp|off, ip=A.B.C.D/N, gw=A.B.C.D (net/net_config.h parses those words).
  * Unknown or malformed options are reported and ignored, never fatal.
  */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +20,10 @@
 struct boot_vm {
     char name[32];
     char module[64];
-    uint64_t mem_bytes; /* 0: default */
-    unsigned cpus;      /* 0: one */
+    uint64_t mem_bytes;   /* 0: default */
+    unsigned cpus;        /* 0: one */
+    uint64_t local_bytes; /* guest memory kept in local frames, the rest evicted; 0: no limit */
+    unsigned replicas;    /* peers holding each evicted page, 1 or 2; 0: default 1 */
 };
 
 struct boot_options {
@@ -27,6 +31,8 @@ struct boot_options {
     struct boot_vm vms[BOOT_VMS_MAX];
     unsigned vm_count;
     struct net_config net; /* DHCP unless the options say otherwise */
+    uint64_t store_bytes;  /* store=SIZE: bytes lent to peers, a multiple of 4 KiB */
+    bool has_store;
 };
 
 typedef void (*boot_option_warn_fn)(void *ctx, const char *msg);

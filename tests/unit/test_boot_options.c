@@ -125,6 +125,104 @@ static void test_bad_vm_options(void **state)
     assert_non_null(strstr(warnings[0], "too many"));
 }
 
+static void test_vm_local_and_replicas(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("vm=a,m,mem=64M,local=16M,replicas=2 vm=b,m,local=4096 "
+                                        "vm=c,m,replicas=1,cpus=2,local=8K,mem=1M", &o, warn, NULL),
+                     0);
+    assert_int_equal(nwarn, 0);
+    assert_int_equal(o.vm_count, 3);
+    assert_int_equal(o.vms[0].mem_bytes, 64 << 20);
+    assert_int_equal(o.vms[0].local_bytes, 16 << 20);
+    assert_int_equal(o.vms[0].replicas, 2);
+    assert_int_equal(o.vms[1].local_bytes, 4096);
+    assert_int_equal(o.vms[1].replicas, 0); /* default */
+    assert_int_equal(o.vms[1].mem_bytes, 0);
+    assert_int_equal(o.vms[2].local_bytes, 8192);
+    assert_int_equal(o.vms[2].replicas, 1);
+    assert_int_equal(o.vms[2].cpus, 2);
+    assert_int_equal(o.vms[2].mem_bytes, 1 << 20);
+    /* no local=: no limit */
+    assert_int_equal(boot_options_parse("vm=a,m", &o, warn, NULL), 0);
+    assert_int_equal(o.vms[0].local_bytes, 0);
+    assert_int_equal(o.vms[0].replicas, 0);
+}
+
+static void test_vm_bad_local_and_replicas(void **state)
+{
+    struct boot_options o;
+    const struct {
+        const char *line, *why;
+    } bad[] = {
+        {"vm=a,m,local=0", "bad local="},     {"vm=a,m,local=", "expected NAME"},
+        {"vm=a,m,local=1000", "bad local="},  {"vm=a,m,local=4097", "bad local="},
+        {"vm=a,m,local=12Q", "bad local="},   {"vm=a,m,local=-4K", "bad local="},
+        {"vm=a,m,replicas=0", "want 1 or 2"}, {"vm=a,m,replicas=3", "want 1 or 2"},
+        {"vm=a,m,replicas=x", "want 1 or 2"}, {"vm=a,m,replicas=", "expected NAME"},
+        {"vm=a,m,locals=4K", "expected NAME"},
+        {"vm=a,m,mem=1M,cpus=1,local=4K,replicas=1,x=1", "expected NAME"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nwarn = 0;
+        assert_int_equal(boot_options_parse(bad[i].line, &o, warn, NULL), 1);
+        assert_int_equal(o.vm_count, 0);
+        if (!strstr(warnings[0], bad[i].why))
+            fail_msg("%s: warning '%s' lacks '%s'", bad[i].line, warnings[0], bad[i].why);
+    }
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("vm=a,m,local=4K,x=1", &o, warn, NULL), 1);
+    assert_string_equal(warnings[0], "vm=a,m,local=4K,x=1: expected "
+                                     "NAME,MODULE[,mem=SIZE][,cpus=N][,local=SIZE][,replicas=N]");
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("vm=a,m,replicas=3", &o, warn, NULL), 1);
+    assert_string_equal(warnings[0], "vm=a,m,replicas=3: bad replicas=: want 1 or 2");
+}
+
+static void test_store_option(void **state)
+{
+    struct boot_options o;
+    assert_int_equal(boot_options_parse("", &o, warn, NULL), 0);
+    assert_false(o.has_store);
+    assert_int_equal(o.store_bytes, 0);
+    assert_int_equal(boot_options_parse("store=64M", &o, warn, NULL), 0);
+    assert_true(o.has_store);
+    assert_int_equal(o.store_bytes, 64ull << 20);
+    assert_int_equal(boot_options_parse("store=0", &o, warn, NULL), 0);
+    assert_true(o.has_store);
+    assert_int_equal(o.store_bytes, 0);
+    assert_int_equal(boot_options_parse("store=1T", &o, warn, NULL), 0);
+    assert_int_equal(o.store_bytes, 1ull << 40);
+    /* the last one wins */
+    assert_int_equal(boot_options_parse("store=1G store=4096K", &o, warn, NULL), 0);
+    assert_int_equal(o.store_bytes, 4ull << 20);
+    assert_int_equal(nwarn, 0);
+}
+
+static void test_bad_store_option(void **state)
+{
+    struct boot_options o;
+    const char *bad[] = {"store=", "store=12Q", "store=4097", "store=1000", "store=x",
+                         "store=-1M"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nwarn = 0;
+        assert_int_equal(boot_options_parse(bad[i], &o, warn, NULL), 1);
+        assert_false(o.has_store);
+        if (!strstr(warnings[0], "want a size in whole 4K pages"))
+            fail_msg("%s: warning '%s'", bad[i], warnings[0]);
+    }
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("store=2T vm=a,m", &o, warn, NULL), 1);
+    assert_false(o.has_store);
+    assert_int_equal(o.vm_count, 1); /* the rest still applies */
+    assert_string_equal(warnings[0], "store=2T: more than the page store's 1T");
+    /* a bad store= keeps an earlier good one */
+    nwarn = 0;
+    assert_int_equal(boot_options_parse("store=8M store=9", &o, warn, NULL), 1);
+    assert_true(o.has_store);
+    assert_int_equal(o.store_bytes, 8 << 20);
+}
+
 static void test_net_default_dhcp(void **state)
 {
     struct boot_options o;
@@ -194,6 +292,10 @@ int main(void)
         cmocka_unit_test_setup(test_overlong_line, setup),
         cmocka_unit_test_setup(test_vm_options, setup),
         cmocka_unit_test_setup(test_bad_vm_options, setup),
+        cmocka_unit_test_setup(test_vm_local_and_replicas, setup),
+        cmocka_unit_test_setup(test_vm_bad_local_and_replicas, setup),
+        cmocka_unit_test_setup(test_store_option, setup),
+        cmocka_unit_test_setup(test_bad_store_option, setup),
         cmocka_unit_test_setup(test_net_default_dhcp, setup),
         cmocka_unit_test_setup(test_net_static, setup),
         cmocka_unit_test_setup(test_net_bad_options, setup),
