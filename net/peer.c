@@ -29,6 +29,7 @@ struct peer {
     uint32_t serial;
     uint32_t ip; /* host order */
     bool dead;   /* ended: freed on the next poll */
+    bool announced; /* watchers were told it is up (so they hear when it goes) */
     struct tcp_pcb *pcb;
     struct peer_conn conn;
     struct peer_txq txq;
@@ -44,6 +45,7 @@ struct service {
 
 static struct peer *peers[PEER_MAX];
 static struct service services[PEER_SERVICES_MAX];
+static peer_watch_fn watchers[PEER_WATCHERS_MAX];
 static struct tcp_pcb *listener;
 static bool listen_tried; /* once: a failure to listen is logged once, not every turn */
 static uint64_t self_id;
@@ -91,6 +93,27 @@ civic_err peer_register_service(uint16_t first, uint16_t last, peer_service_fn f
         }
     }
     return trace_error(CIVIC_ENOMEM);
+}
+
+civic_err peer_register_watcher(peer_watch_fn fn)
+{
+    for (size_t i = 0; i < PEER_WATCHERS_MAX; i++) {
+        if (!watchers[i]) {
+            watchers[i] = fn;
+            return CIVIC_OK;
+        }
+    }
+    return trace_error(CIVIC_ENOMEM);
+}
+
+static void announce(struct peer *p, enum peer_event ev, bool lost)
+{
+    struct peer_info info;
+    peer_get_info(p, &info);
+    p->announced = ev == PEER_EV_UP;
+    for (size_t i = 0; i < PEER_WATCHERS_MAX; i++)
+        if (watchers[i])
+            watchers[i](ev, &info, lost);
 }
 
 static void dispatch(struct peer *p, const struct peer_msg *m)
@@ -212,8 +235,12 @@ static void on_established(struct peer *p)
         struct peer_conn_out out;
         peer_conn_close(&loser->conn, PEER_BYE_DUPLICATE, arch_time_ns(), &out);
         apply(loser, &out, NULL);
-        return;
+        if (loser == p)
+            return;
+        break;
     }
+    if (!p->dead && p->conn.state == PEER_CONN_ESTABLISHED)
+        announce(p, PEER_EV_UP, false);
 }
 
 /* Carries out what the state machine answered to one event. */
@@ -235,6 +262,8 @@ static void apply(struct peer *p, const struct peer_conn_out *out, const struct 
         /* A lost peer will not read our BYE: reset, so lwIP frees its buffers at once. */
         drop_pcb(p, out->lost);
         p->dead = true;
+        if (p->announced)
+            announce(p, PEER_EV_DOWN, out->lost);
     }
 }
 
@@ -505,6 +534,11 @@ size_t peer_send_space(const struct peer *p)
 {
     size_t space = peer_txq_space(&p->txq);
     return space > PEER_TXQ_RESERVE ? space - PEER_TXQ_RESERVE : 0;
+}
+
+size_t peer_send_queued(const struct peer *p)
+{
+    return peer_txq_len(&p->txq);
 }
 
 civic_err peer_send_msg(struct peer *p, struct peer_msg *m)

@@ -18,7 +18,8 @@
 #define PEER_MAX 8                    /* connections at a time */
 #define PEER_TXQ_SIZE (64 * 1024)     /* a connection's output queue, beyond lwIP's send buffer */
 #define PEER_TXQ_RESERVE 1024         /* kept free of service messages for the connection's own */
-#define PEER_CAPS_OFFERED PEER_CAP_BENCH
+#define PEER_CAPS_OFFERED (PEER_CAP_BENCH | PEER_CAP_PAGE)
+#define PEER_WATCHERS_MAX 4
 
 struct peer; /* one connection; its address is valid only within the current callback or poll */
 
@@ -68,3 +69,15 @@ civic_err peer_send_msg(struct peer *p, struct peer_msg *m);
  * The connection layer has checked the capability. The handler may send and may close. */
 typedef void (*peer_service_fn)(struct peer *p, const struct peer_msg *m);
 civic_err peer_register_service(uint16_t first, uint16_t last, peer_service_fn fn);
+
+/* Bytes queued for this connection that lwIP has not taken yet: a bulk sender (eviction) keeps
+ * this small, so a message sent after it (a page request) waits behind little. */
+size_t peer_send_queued(const struct peer *p);
+
+/* Connection events for services that keep state per peer host (remote memory): UP once the
+ * handshake is done, DOWN when an announced connection ends (lost: it stopped answering, as
+ * opposed to closing). info is valid during the call only; the connection may not be used from a
+ * DOWN callback. */
+enum peer_event { PEER_EV_UP, PEER_EV_DOWN };
+typedef void (*peer_watch_fn)(enum peer_event ev, const struct peer_info *info, bool lost);
+civic_err peer_register_watcher(peer_watch_fn fn);

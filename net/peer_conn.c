@@ -204,6 +204,8 @@ static bool service_allowed(const struct peer_conn *c, uint16_t type)
 {
     if (type >= PEER_T_BENCH_DATA && type <= PEER_T_RR_RESPONSE)
         return c->caps & PEER_CAP_BENCH;
+    if (type >= PEER_T_PAGE_FIRST && type <= PEER_T_PAGE_LAST)
+        return c->caps & PEER_CAP_PAGE;
     return false;
 }
 

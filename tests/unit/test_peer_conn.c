@@ -1,4 +1,4 @@
-// unit-sources: net/peer_conn.c net/peer_msg.c kernel/format.c kernel/error.c
+// unit-sources: net/peer_conn.c net/peer_msg.c net/peer_msg_page.c kernel/format.c kernel/error.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,6 +403,35 @@ static void test_services_need_their_capability(void **state)
     assert_false(oa.deliver);
     assert_true(oa.close);
     assert_non_null(strstr(oa.reason, "unexpected BENCH_DATA"));
+
+    /* PAGE_* only once both accepted PEER_CAP_PAGE: b offers bench only. */
+    side_init(&a, ID_A, PEER_CAP_BENCH | PEER_CAP_PAGE, true, 0);
+    side_init(&b, ID_B, PEER_CAP_BENCH, false, 0);
+    peer_conn_connected(&a.c, 0, &oa);
+    peer_conn_connected(&b.c, 0, &ob);
+    carry(&oa, &b, 1, &ob);
+    carry(&ob, &a, 2, &oa);
+    assert_int_equal(a.c.caps, PEER_CAP_BENCH);
+    m = (struct peer_msg){.type = PEER_T_PAGE_GET};
+    peer_conn_received(&a.c, &m, 3, &oa);
+    assert_false(oa.deliver);
+    assert_true(oa.close);
+    assert_non_null(strstr(oa.reason, "unexpected PAGE_GET"));
+
+    /* ... and delivered when both did. */
+    side_init(&a, ID_A, PEER_CAP_PAGE, true, 0);
+    side_init(&b, ID_B, PEER_CAP_BENCH | PEER_CAP_PAGE, false, 0);
+    peer_conn_connected(&a.c, 0, &oa);
+    peer_conn_connected(&b.c, 0, &ob);
+    carry(&oa, &b, 1, &ob);
+    carry(&ob, &a, 2, &oa);
+    assert_int_equal(a.c.caps, PEER_CAP_PAGE);
+    for (uint16_t t = PEER_T_PAGE_PUT; t <= PEER_T_PAGE_FREE_VM; t++) {
+        m = (struct peer_msg){.type = t};
+        peer_conn_received(&a.c, &m, 3, &oa);
+        assert_true(oa.deliver);
+        assert_false(oa.close);
+    }
 }
 
 static void test_bogus_keepalive_ack(void **state)
