@@ -6,10 +6,12 @@
 #include "kernel/shell.h"
 #include "kernel/shell_parse.h"
 #include "kernel/string.h"
+#include "kernel/types.h"
 #include "kernel/vm_irq.h"
 #include "kernel/vm_platform.h"
 #include "kernel/vm_registry.h"
 #include "mm/guest_mem.h"
+#include "net/remote_mem.h"
 
 #define ERR_MAX 160
 
@@ -31,6 +33,15 @@ static civic_err vm_create_cmd(int argc, char **argv)
         if ((v = shell_kv(argv[i], "mem"))) {
             if (shell_parse_size(v, &a.mem_bytes) != CIVIC_OK || a.mem_bytes == 0)
                 return shell_error(CIVIC_EINVAL, "bad size '%.20s' (e.g. 64M, 1G)", v);
+        } else if ((v = shell_kv(argv[i], "local"))) {
+            if (shell_parse_size(v, &a.local_bytes) != CIVIC_OK || a.local_bytes == 0)
+                return shell_error(CIVIC_EINVAL, "bad size '%.20s' (e.g. 16M)", v);
+        } else if ((v = shell_kv(argv[i], "replicas"))) {
+            uint64_t r;
+            if (shell_parse_u64(v, &r) != CIVIC_OK || r == 0 || r > VM_REPLICAS_MAX)
+                return shell_error(CIVIC_EINVAL, "bad replica count '%.20s' (1 or %u)", v,
+                                   VM_REPLICAS_MAX);
+            a.replicas = (unsigned)r;
         } else if ((v = shell_kv(argv[i], "cpus"))) {
             uint64_t c;
             if (shell_parse_u64(v, &c) != CIVIC_OK || c == 0 || c > VM_MAX_VCPUS)
@@ -58,8 +69,10 @@ static civic_err vm_create_cmd(int argc, char **argv)
     civic_err e = vm_create(&a, &vm, err, sizeof err);
     if (e != CIVIC_OK)
         return shell_error(e, "%s", err);
-    kprintf("vm=%s state=%s mem_mib=%llu cpus=%u\n", vm->name, vm_state_name(vm->state),
-            (unsigned long long)(guest_mem_size(vm->mem) >> 20), vm->vcpu_count);
+    kprintf("vm=%s state=%s mem_mib=%llu cpus=%u local_kib=%llu replicas=%u\n", vm->name,
+            vm_state_name(vm->state), (unsigned long long)(guest_mem_size(vm->mem) >> 20),
+            vm->vcpu_count, (unsigned long long)(vm->paging.limit_pages * (PAGE_SIZE / 1024)),
+            vm->paging.replicas);
     return CIVIC_OK;
 }
 
@@ -132,6 +145,7 @@ static const char *vcpu_state_name(enum vcpu_state s)
     case VCPU_HALTED: return "halted";
     case VCPU_WAIT_SIPI: return "wait-for-sipi";
     case VCPU_STOPPED: return "stopped";
+    case VCPU_WAIT_PAGE: return "wait-page";
     }
     return "?";
 }
@@ -159,6 +173,8 @@ static civic_err vm_stats(struct vm *vm)
     if (vm->mem) /* the VM's clock: stands still while it is paused or stopped */
         kprintf("clock_ms=%llu\ntsc=%llu\n", (unsigned long long)(vm_now_ns(vm) / 1000000u),
                 (unsigned long long)vm_guest_tsc(&vm->vcpus[0]));
+    if (vm->mem)
+        remote_mem_print_vm(vm);
     for (unsigned r = 0; r < ARCH_EXIT_REASONS; r++) {
         uint64_t n = 0;
         for (unsigned i = 0; i < vm->vcpu_count; i++)
@@ -230,6 +246,29 @@ static civic_err vm_regs(int argc, char **argv)
     return CIVIC_OK;
 }
 
+/* The VM's local limit of guest frames, at run time: shrinking evicts in the background. */
+static civic_err vm_limit(int argc, char **argv)
+{
+    if (argc != 4)
+        return shell_usage_error("vm", "vm limit needs NAME and SIZE");
+    struct vm *vm = find_or_error(argv[2]);
+    if (!vm)
+        return CIVIC_ENOENT;
+    uint64_t bytes;
+    if (shell_parse_size(argv[3], &bytes) != CIVIC_OK || bytes == 0)
+        return shell_error(CIVIC_EINVAL, "bad size '%.20s' (e.g. 16M)", argv[3]);
+    char err[ERR_MAX];
+    civic_err e = remote_mem_set_limit(vm, bytes, err, sizeof err);
+    if (e != CIVIC_OK)
+        return shell_error(e, "%s", err);
+    struct guest_mem_stats gs = {0};
+    if (vm->mem)
+        guest_mem_get_stats(vm->mem, &gs);
+    kprintf("vm=%s limit_pages=%llu local_pages=%llu\n", vm->name,
+            (unsigned long long)vm->paging.limit_pages, (unsigned long long)gs.local_pages);
+    return CIVIC_OK;
+}
+
 static civic_err cmd_vm(int argc, char **argv)
 {
     if (argc < 2)
@@ -251,6 +290,8 @@ static civic_err cmd_vm(int argc, char **argv)
         return vm_transition(argc, argv, vm_reset);
     if (strcmp(sub, "regs") == 0)
         return vm_regs(argc, argv);
+    if (strcmp(sub, "limit") == 0)
+        return vm_limit(argc, argv);
 
     /* The rest take exactly one NAME. */
     if (strcmp(sub, "destroy") != 0 && strcmp(sub, "stats") != 0 && strcmp(sub, "log") != 0 &&
@@ -275,7 +316,8 @@ static civic_err cmd_vm(int argc, char **argv)
     return CIVIC_OK;
 }
 SHELL_COMMAND(vm, "vm",
-              "create NAME MODULE [mem=SIZE] [cpus=N] [cmdline=\"...\"] [flat=ADDR "
-              "mode=real|pm32] | start|pause|resume|reset|destroy|stats|log|console NAME | "
-              "regs NAME [cpu=N] | list | irq NAME VECTOR",
+              "create NAME MODULE [mem=SIZE] [local=SIZE] [replicas=1|2] [cpus=N] "
+              "[cmdline=\"...\"] [flat=ADDR mode=real|pm32] | "
+              "start|pause|resume|reset|destroy|stats|log|console NAME | regs NAME [cpu=N] | "
+              "limit NAME SIZE | list | irq NAME VECTOR",
               "manage virtual machines", cmd_vm);

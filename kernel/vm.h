@@ -19,6 +19,7 @@
 #include "kernel/vdev_pic.h"
 #include "kernel/vdev_pit.h"
 #include "kernel/vdev_rtc.h"
+#include "mm/vm_paging.h"
 
 #define VM_NAME_MAX 32
 #define VM_MAX 16
@@ -33,6 +34,8 @@ enum vcpu_state {
     VCPU_HALTED,    /* HLT: waits for an interrupt (arch_vcpu_interrupt_pending wakes it) */
     VCPU_WAIT_SIPI, /* an application processor after INIT: only a STARTUP IPI starts it */
     VCPU_STOPPED,
+    VCPU_WAIT_PAGE, /* its access needs a page that is on the network, or a frame (remote memory
+                     * wakes it: net/remote_mem.c) */
 };
 
 struct vm;
@@ -45,7 +48,11 @@ struct vcpu {
     uint16_t vpid;
     uint64_t exits;
     uint64_t exits_by_reason[ARCH_EXIT_REASONS];
-    uint64_t run_ns; /* time spent in the guest (including exit handling) */
+    uint64_t run_ns;   /* time spent running the vCPU (guest time plus exit handling) */
+    uint64_t guest_ns; /* of which in VMX non-root operation (between entry and exit) */
+    uint64_t wait_gfn;      /* VCPU_WAIT_PAGE: the guest frame it waits for */
+    uint64_t wait_since_ns; /* VCPU_WAIT_PAGE: when it parked */
+    bool wait_remote;       /* VCPU_WAIT_PAGE: for a page fetched from a peer (not a frame) */
     struct vdev_lapic lapic;
 };
 
@@ -64,6 +71,9 @@ struct vm {
     uint64_t resets;
     bool reset_pending; /* the guest asked for a reset; the scheduler performs it */
     struct guest_mem *mem;
+    uint32_t id; /* names the VM's pages to peers; new for every build, so no stale message of
+                  * an earlier life (before a reset) can match */
+    struct vm_paging paging;
     struct vcpu vcpus[VM_MAX_VCPUS];
     unsigned vcpu_count;
     struct vdev_uart uart;

@@ -19,6 +19,7 @@
 #include "mm/guest_frames.h"
 #include "mm/guest_mem.h"
 #include "mm/pmm.h"
+#include "net/remote_mem.h"
 
 static struct vm vms[VM_MAX];
 static uint16_t next_vpid = 1;
@@ -138,6 +139,7 @@ static civic_err vm_build(struct vm *vm, char *err, size_t n)
         pmm_free(vm->mmio_page, 0);
         return fail(e, err, n, "cannot create guest memory: %s", civic_strerror(e));
     }
+    remote_mem_vm_built(vm);
 
     const struct boot_module *bm = &boot_info->modules[mod];
     struct loader_request req = {
@@ -185,6 +187,7 @@ static void vm_teardown(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->vcpu_count; i++)
         arch_vcpu_destroy(&vm->vcpus[i]);
+    remote_mem_vm_gone(vm);
     guest_mem_destroy(vm->mem);
     vm->mem = NULL;
     pmm_free(vm->scratch_page, 0);
@@ -221,11 +224,17 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
                     (unsigned long long)mem, (unsigned long long)(GUEST_MEM_MAX >> 30));
     struct frame_stats fs;
     pmm_get_stats(&fs);
-    /* Frames are taken lazily, but promising more than is free would end in a VM paused on a
-     * fault; refuse now (network paging will lift this). */
-    if (mem / PAGE_SIZE > fs.free)
-        return fail(CIVIC_ENOMEM, err, n, "not enough memory: %llu MiB asked, %llu MiB free",
-                    (unsigned long long)(mem >> 20), (unsigned long long)(fs.free >> 8));
+    /* Frames are taken lazily, but promising more than is free would end in a VM waiting on a
+     * fault; refuse now. With a local limit only that much must be here: peers hold the rest. */
+    uint64_t local = a->local_bytes && a->local_bytes < mem ? a->local_bytes : mem;
+    if (local / PAGE_SIZE + GUEST_FRAMES_RESERVE > fs.free)
+        return fail(CIVIC_ENOMEM, err, n,
+                    "not enough memory: %llu MiB asked%s, %llu MiB free (use local=SIZE to page "
+                    "the rest to peers)",
+                    (unsigned long long)(local >> 20), local < mem ? " locally" : "",
+                    (unsigned long long)((fs.free - (fs.free < GUEST_FRAMES_RESERVE
+                                                         ? fs.free
+                                                         : GUEST_FRAMES_RESERVE)) >> 8));
 
     struct vm *vm = NULL;
     for (size_t k = 0; k < VM_MAX && !vm; k++)
@@ -246,7 +255,9 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
     vm->flat_load = a->flat_load;
     vm->flat_mode = a->flat_mode;
     vm->pause_start_ns = arch_time_ns(); /* the VM's clock starts with vm_start() */
-    civic_err e = vm_build(vm, err, n);
+    civic_err e = remote_mem_vm_init(vm, a->local_bytes, a->replicas, err, n);
+    if (e == CIVIC_OK)
+        e = vm_build(vm, err, n);
     if (e != CIVIC_OK) {
         memset(vm, 0, sizeof *vm);
         return e;
@@ -255,6 +266,10 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
     vm->state = VM_CREATED;
     log_info("vm %s: created from module '%s', %llu MiB, %u vCPU%s", vm->name, a->module,
              (unsigned long long)(mem >> 20), cpus, cpus == 1 ? "" : "s");
+    if (vm->paging.limit_pages < mem / PAGE_SIZE)
+        log_info("vm %s: local limit %llu KiB, the rest paged to peers (%u cop%s)", vm->name,
+                 (unsigned long long)(vm->paging.limit_pages * (PAGE_SIZE / 1024)),
+                 vm->paging.replicas, vm->paging.replicas == 1 ? "y" : "ies");
     *out = vm;
     return CIVIC_OK;
 }

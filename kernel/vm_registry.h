@@ -17,6 +17,8 @@ struct vm_create_args {
     uint64_t flat_load;  /* flat binaries: load address (0: the image must be Multiboot) */
     enum vcpu_boot_mode flat_mode;
     unsigned cpus; /* 0: one vCPU */
+    uint64_t local_bytes; /* local limit of guest frames (network paging); 0: none */
+    unsigned replicas;    /* copies of each evicted page: 1 or 2 (0: 1) */
 };
 
 /* Each returns an error after writing a one-line reason (without "error: ") into err. */

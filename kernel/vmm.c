@@ -19,6 +19,7 @@
 #include "kernel/vm_registry.h"
 #include "mm/guest_mem.h"
 #include "mm/pmm.h"
+#include "net/remote_mem.h"
 
 /* One page of 0xff shared read-only by every VM for reads outside RAM. */
 static uint64_t ones_page = ~0ull;
@@ -141,8 +142,8 @@ enum exit_action vmm_ept_violation(struct vcpu *v, uint64_t gpa, unsigned access
     civic_err e = guest_mem_fault(vm->mem, gpa, access);
     switch (e) {
     case CIVIC_OK: return EXIT_RESUME;
-    case CIVIC_ENOMEM:
-        return vmm_stop(v, "out of host memory at guest-physical %#llx", (unsigned long long)gpa);
+    case CIVIC_EAGAIN: /* elsewhere (a peer, in flight) or the VM is at its local limit */
+    case CIVIC_ENOMEM: return remote_mem_fault(v, gpa, e);
     case CIVIC_EEXIST:
         return vmm_stop(v, "EPT violation on mapped RAM at %#llx (access %#x): a civic bug",
                         (unsigned long long)gpa, access);

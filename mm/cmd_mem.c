@@ -3,6 +3,8 @@
 #include "kernel/shell.h"
 #include "mm/kmalloc.h"
 #include "mm/pmm.h"
+#include "net/remote_mem.h"
+#include "net/store.h"
 
 static civic_err cmd_mem(int argc, char **argv)
 {
@@ -22,6 +24,14 @@ static civic_err cmd_mem(int argc, char **argv)
     kprintf("heap_used_bytes=%llu\nheap_reserved_bytes=%llu\nheap_live_allocations=%llu\n",
             (unsigned long long)hs.bytes_requested, (unsigned long long)hs.bytes_reserved,
             (unsigned long long)hs.live_allocations);
+    /* Network paging: what this host lends its peers, and what its VMs keep on peers. */
+    struct store_stats ss;
+    struct remote_mem_host_stats rs;
+    store_get_stats(&ss);
+    remote_mem_get_host_stats(&rs);
+    kprintf("lent_capacity_pages=%llu\nlent_pages=%llu\nborrowed_pages=%llu\n",
+            (unsigned long long)ss.capacity_pages, (unsigned long long)ss.used_pages,
+            (unsigned long long)rs.borrowed_pages);
     return CIVIC_OK;
 }
 SHELL_COMMAND(mem, "mem", "", "physical frames and kernel heap usage", cmd_mem);

@@ -11,6 +11,12 @@
 
 static void *gf_alloc(void *ctx, uint64_t *phys)
 {
+    /* Guests never take the last frames: the heap, the network and the page store need them
+     * to keep working, remote memory most of all (it frees guest frames by sending them). */
+    struct frame_stats fs;
+    pmm_get_stats(&fs);
+    if (fs.free <= GUEST_FRAMES_RESERVE)
+        return NULL;
     phys_addr_t pa;
     if (pmm_alloc(0, &pa) != CIVIC_OK)
         return NULL;
