@@ -9,6 +9,13 @@
 
 #define IDLE_TICK_NS 10000000ull /* the host's periodic tick (arch/x86/lapic.c, 100 Hz) */
 
+static uint64_t idle_ns;
+
+uint64_t monitor_idle_ns(void)
+{
+    return idle_ns;
+}
+
 /* Routes console input to the shell, or to a guest while `vm console` is attached. A byte the
  * guest's UART cannot take yet waits in pending. */
 static bool poll_console(void)
@@ -44,7 +51,10 @@ void monitor_loop(void)
         /* The host tick is 10 ms: a guest timer due sooner is waited for by polling, so it is
          * not late (a one-shot host timer for idle would save that CPU time: not yet). */
         uint64_t next = sched_next_event_ns();
-        if (next == UINT64_MAX || next > arch_time_ns() + IDLE_TICK_NS)
+        uint64_t now = arch_time_ns();
+        if (next == UINT64_MAX || next > now + IDLE_TICK_NS) {
             arch_idle(); /* the console interrupt or the tick wakes us */
+            idle_ns += arch_time_ns() - now;
+        }
     }
 }

@@ -9,6 +9,12 @@
 
 /* Round robin over every (VM, vCPU) pair: the cursor counts pairs. */
 static size_t cursor;
+static uint64_t guest_total_ns; /* every vCPU's time in the guest, destroyed VMs' too */
+
+uint64_t sched_guest_ns(void)
+{
+    return guest_total_ns;
+}
 
 static struct vcpu *pair_at(size_t k)
 {
@@ -70,7 +76,9 @@ bool sched_run_next(void)
             continue;
         /* The preemption timer bounds the slice; host interrupts end it early so the console
          * and (later) the NIC are served promptly. */
+        uint64_t guest_before = v->guest_ns;
         arch_vcpu_run(v, slice_for(v->vm));
+        guest_total_ns += v->guest_ns - guest_before;
         reset_if_asked(v->vm);
         return true;
     }

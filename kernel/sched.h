@@ -11,3 +11,6 @@ bool sched_run_next(void);
 
 /* Host time (arch_time_ns) of the next timer interrupt of any running VM, or UINT64_MAX. */
 uint64_t sched_next_event_ns(void);
+
+/* Time all vCPUs spent in guest mode since boot (between VM entry and exit). */
+uint64_t sched_guest_ns(void);

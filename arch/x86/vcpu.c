@@ -398,7 +398,9 @@ enum vcpu_run_result arch_vcpu_run(struct vcpu *v, uint64_t slice_us)
         vcpu_irq_before_entry(v);
         inject_pending(av);
 
+        uint64_t entered = arch_time_ns();
         int r = vmx_enter(&av->regs, av->launched);
+        v->guest_ns += arch_time_ns() - entered;
         if (r != 0) {
             res = entry_failed(v, r);
             break;
