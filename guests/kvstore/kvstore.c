@@ -205,19 +205,13 @@ static uint32_t verify_table(void)
 
 static uint64_t per_second(uint64_t count, uint64_t cycles, uint64_t tsc_hz)
 {
-    uint32_t tsc_mhz = (uint32_t)kv_udiv64(tsc_hz, 1000000u);
+    uint32_t tsc_mhz = (uint32_t)pit_udiv64(tsc_hz, 1000000u);
     if (tsc_mhz == 0)
         return 0;
-    uint64_t us = kv_udiv64(cycles, tsc_mhz);
+    uint64_t us = pit_udiv64(cycles, tsc_mhz);
     if (us == 0 || us > 0xffffffffull)
         return 0;
-    return kv_udiv64(count * 1000000u, (uint32_t)us);
-}
-
-static uint64_t millis(uint64_t cycles, uint64_t tsc_hz)
-{
-    uint64_t khz = kv_udiv64(tsc_hz, 1000);
-    return khz == 0 || khz > 0xffffffffull ? 0 : kv_udiv64(cycles, (uint32_t)khz);
+    return pit_udiv64(count * 1000000u, (uint32_t)us);
 }
 
 int guest_main(const struct multiboot_info *mbi)
@@ -254,14 +248,14 @@ int guest_main(const struct multiboot_info *mbi)
     printf("kvstore: table %llu MiB at 0x%08x slots=%u keys=%u ops=%llu write=%llu%% seed=%llu\n",
            mib, TABLE_START, nslots, nkeys, ops, write, seed);
 
-    uint64_t tsc_hz = kv_tsc_hz();
-    printf("kvstore: tsc %llu kHz (50 ms of PIT channel 2)\n", kv_udiv64(tsc_hz, 1000));
+    uint64_t tsc_hz = pit_tsc_hz();
+    printf("kvstore: tsc %llu kHz (50 ms of PIT channel 2)\n", pit_udiv64(tsc_hz, 1000));
 
     uint64_t t0 = rdtsc();
     memset(table, 0, (size_t)mib * 0x100000);
     memset(versions, 0, nkeys);
     uint64_t clear_cycles = rdtsc() - t0;
-    printf("kvstore: cleared in %llu ms\n", millis(clear_cycles, tsc_hz));
+    printf("kvstore: cleared in %llu ms\n", tsc_to_ms(clear_cycles, tsc_hz));
 
     uint64_t inserts = 0, updates = 0, lookups = 0, misses = 0;
     t0 = rdtsc();

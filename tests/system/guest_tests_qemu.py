@@ -162,6 +162,39 @@ def memtest_two_passes(g):
 
 
 @test
+def memtest_reports_time(g):
+    """Its own run time: a tsc line before the first pass, `pass N ms=T` after each pass's result,
+    `time ms=T` (the passes' total, so the sum of the rounded passes within one ms per pass) just
+    before the done line. No bound on the values: they are whatever the host's speed makes them."""
+    rc, out = g.run("memtest.elf", "mib=2 passes=3")
+    expect_exit(rc, out, 0)
+    lines = out.splitlines()
+    check(re.match(r"^memtest: tsc \d+ kHz \(50 ms of PIT channel 2\)$", lines[1]),
+          "no tsc line after the first:\n%s" % show(out))
+    passes = []
+    for p in (1, 2, 3):
+        ok = "memtest: pass %d ok checksum=%08x" % (p, memtest_checksum(2, p))
+        check(ok in lines, "missing %r:\n%s" % (ok, show(out)))
+        at = lines.index(ok)
+        m = re.match(r"^memtest: pass %d ms=(\d+)$" % p, lines[at + 1])
+        check(m, "no 'pass %d ms=' line after the pass's result:\n%s" % (p, show(out)))
+        passes.append(int(m.group(1)))
+    m = re.match(r"^memtest: time ms=(\d+)$", lines[-2])
+    check(m and lines[-1] == "memtest: done passes=3 errors=0",
+          "the last two lines are not 'time ms=' and 'done':\n%s" % show(out))
+    total = int(m.group(1))
+    check(sum(passes) <= total <= sum(passes) + len(passes),
+          "time ms=%d is not the passes' total %s:\n%s" % (total, passes, show(out)))
+    # A failed pass is timed too.
+    rc, out = g.run("memtest.elf", "mib=1 passes=2 inject=1")
+    expect_exit(rc, out, 2)
+    check(re.search(r"^memtest: pass 1 FAILED .*\nmemtest: pass 1 ms=\d+$", out, re.M),
+          show(out))
+    check(re.search(r"^memtest: time ms=\d+\nmemtest: done passes=2 errors=1$", out, re.M),
+          show(out))
+
+
+@test
 def memtest_default_4mib(g):
     rc, out = g.run("memtest.elf")
     expect_exit(rc, out, 0)

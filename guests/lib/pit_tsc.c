@@ -3,7 +3,9 @@
  * (OUT2), as PC kernels calibrate their clocks. Every PC and emulator has this timer, and it needs
  * neither interrupts nor a TSC frequency from CPUID.
  */
-#include "kvstore.h"
+#include "pit_tsc.h"
+
+#include "guest.h"
 
 #define PIT_HZ 1193182u
 #define PIT_CH2 0x42
@@ -15,14 +17,14 @@
 #define PORT_B_OUT2 0x20
 #define CAL_MS 50u /* 59659 counts: the longest round number of ms that fits 16 bits */
 
-uint64_t kv_udiv64(uint64_t n, uint32_t d)
+uint64_t pit_udiv64(uint64_t n, uint32_t d)
 {
     uint32_t hi = (uint32_t)(n >> 32), lo = (uint32_t)n, qhi = hi / d, r = hi % d, qlo;
     __asm__("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
     return ((uint64_t)qhi << 32) | qlo;
 }
 
-uint64_t kv_tsc_hz(void)
+uint64_t pit_tsc_hz(void)
 {
     uint32_t count = PIT_HZ / 1000u * CAL_MS;
     uint8_t b = inb(PORT_B);
@@ -38,5 +40,11 @@ uint64_t kv_tsc_hz(void)
         __asm__ volatile("pause");
     }
     uint64_t t1 = rdtsc();
-    return kv_udiv64((t1 - t0) * PIT_HZ, count);
+    return pit_udiv64((t1 - t0) * PIT_HZ, count);
+}
+
+uint64_t tsc_to_ms(uint64_t cycles, uint64_t tsc_hz)
+{
+    uint64_t khz = pit_udiv64(tsc_hz, 1000);
+    return khz == 0 || khz > 0xffffffffull ? 0 : pit_udiv64(cycles, (uint32_t)khz);
 }
