@@ -6,6 +6,7 @@
 #   make bench-boot                 boot time under Bochs (wall seconds, guest instructions)
 #   make bench-exits                exit round trips (CPUID, port I/O, EPT, APIC, timers) in a guest
 #   make bench-net                  the emulated link and civic's network path (two instances)
+#   make bench-paging               network paging: guests over a local limit (two instances)
 #   make fuzz [FUZZ_SECONDS=20]     run each fuzz target (libFuzzer) for FUZZ_SECONDS
 #   make CC=clang                   the kernel builds with clang too
 
@@ -153,6 +154,11 @@ bench-exits: deps
 bench-net: deps
 	@$(MAKE) --no-print-directory $(ISO)
 	$(PYTHON) tests/system/bench_net.py --iso $(ISO)
+
+.PHONY: bench-paging
+bench-paging: deps
+	@$(MAKE) --no-print-directory $(TEST_ISO)
+	$(PYTHON) tests/system/bench_paging.py --iso $(TEST_ISO) --out $(BUILD)/bench-paging.md
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
