@@ -42,6 +42,10 @@ static civic_err vm_create_cmd(int argc, char **argv)
                 return shell_error(CIVIC_EINVAL, "bad replica count '%.20s' (1 or %u)", v,
                                    VM_REPLICAS_MAX);
             a.replicas = (unsigned)r;
+        } else if ((v = shell_kv(argv[i], "readahead"))) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+                return shell_error(CIVIC_EINVAL, "readahead must be on or off, not '%.20s'", v);
+            a.readahead_off = strcmp(v, "off") == 0;
         } else if ((v = shell_kv(argv[i], "cpus"))) {
             uint64_t c;
             if (shell_parse_u64(v, &c) != CIVIC_OK || c == 0 || c > VM_MAX_VCPUS)
@@ -316,7 +320,7 @@ static civic_err cmd_vm(int argc, char **argv)
     return CIVIC_OK;
 }
 SHELL_COMMAND(vm, "vm",
-              "create NAME MODULE [mem=SIZE] [local=SIZE] [replicas=1|2] [cpus=N] "
+              "create NAME MODULE [mem=SIZE] [local=SIZE] [replicas=1|2] [readahead=on|off] [cpus=N] "
               "[cmdline=\"...\"] [flat=ADDR mode=real|pm32] | "
               "start|pause|resume|reset|destroy|stats|log|console NAME | regs NAME [cpu=N] | "
               "limit NAME SIZE | list | irq NAME VECTOR",

@@ -256,6 +256,7 @@ civic_err vm_create(const struct vm_create_args *a, struct vm **out, char *err, 
     vm->flat_mode = a->flat_mode;
     vm->pause_start_ns = arch_time_ns(); /* the VM's clock starts with vm_start() */
     civic_err e = remote_mem_vm_init(vm, a->local_bytes, a->replicas, err, n);
+    vm->paging.readahead_off = a->readahead_off;
     if (e == CIVIC_OK)
         e = vm_build(vm, err, n);
     if (e != CIVIC_OK) {

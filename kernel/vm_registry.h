@@ -19,6 +19,7 @@ struct vm_create_args {
     unsigned cpus; /* 0: one vCPU */
     uint64_t local_bytes; /* local limit of guest frames (network paging); 0: none */
     unsigned replicas;    /* copies of each evicted page: 1 or 2 (0: 1) */
+    bool readahead_off;   /* remote faults fetch only the faulting page */
 };
 
 /* Each returns an error after writing a one-line reason (without "error: ") into err. */

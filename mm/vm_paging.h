@@ -17,6 +17,7 @@
 struct vm_paging {
     uint64_t limit_pages; /* the operator's local limit; the VM's size when none was set */
     unsigned replicas;    /* copies of each evicted page, on distinct peers: 1 or 2 */
+    bool readahead_off;   /* fetch only the faulting page (to measure what read-ahead saves) */
     bool over_limit;      /* no peer could take pages: running above the limit (warned once) */
     bool over_limit_warned;
     bool single_copy_warned;

@@ -28,6 +28,7 @@ void remote_mem_print_vm(struct vm *vm)
     kv("limit_pages", pg->limit_pages);
     kv("over_limit", pg->over_limit);
     kv("replicas", pg->replicas);
+    kv("readahead_off", pg->readahead_off);
     kv("local_pages", gs.local_pages);
     kv("remote_pages", gs.remote_pages);
     kv("zero_pages", gs.zero_pages);

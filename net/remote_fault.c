@@ -81,6 +81,8 @@ static uint64_t fetching_now(void)
 static void read_ahead(struct vm *vm, uint64_t gfn)
 {
     struct vm_paging *pg = &vm->paging;
+    if (pg->readahead_off)
+        return;
     uint64_t budget = fetching_now();
     budget = budget < RM_READAHEAD_INFLIGHT_MAX ? RM_READAHEAD_INFLIGHT_MAX - budget : 0;
     uint64_t first, count;

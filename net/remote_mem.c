@@ -135,7 +135,7 @@ civic_err remote_mem_vm_init(struct vm *vm, uint64_t local_bytes, unsigned repli
                   (unsigned long long)local_bytes);
         return trace_error(CIVIC_ERANGE);
     }
-    memset(&vm->paging, 0, sizeof vm->paging);
+    memset(&vm->paging, 0, sizeof vm->paging); /* the caller sets readahead_off after this */
     vm->paging.limit_pages = local_bytes && local_bytes / PAGE_SIZE < pages
                                  ? local_bytes / PAGE_SIZE
                                  : pages;
@@ -243,6 +243,10 @@ static bool evict_one(struct vm *vm, uint64_t gfn, uint64_t now)
     uint8_t h1 = 0;
     if (pg->replicas > 1) {
         h1 = holders_pick(&rm_holders, now, h0, can_take_put, NULL);
+        /* A second holder that is only busy is waited for; a single copy only when no second
+         * holder takes pages at all. */
+        if (!h1 && holders_pick(&rm_holders, now, h0, NULL, NULL))
+            return false;
         if (!h1 && !pg->single_copy_warned) {
             pg->single_copy_warned = true;
             log_warn("vm %s: replicas=%u but only one peer takes pages: evicting single copies",

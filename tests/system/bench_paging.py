@@ -162,15 +162,17 @@ def local_pages_for(frac, workload, working_set, basis):
     return max(1, math.ceil(base * frac / 100))
 
 
-def create_command(workload, local_pages):
+def create_command(workload, local_pages, readahead_off=False):
     local = " local=%dK" % (local_pages * PAGE // 1024) if local_pages else ""
+    if readahead_off:
+        local += " readahead=off"
     return 'vm create %s %s mem=%dM%s cmdline="%s"' % (VM, workload.module, workload.mem_mib,
                                                        local, workload.cmdline)
 
 
-def run_one(owner, store, workload, local_pages, timeout):
+def run_one(owner, store, workload, local_pages, timeout, readahead_off=False):
     """One guest run; returns the raw readings (the `sample` that compute_row takes)."""
-    lines = run(owner, create_command(workload, local_pages))
+    lines = run(owner, create_command(workload, local_pages, readahead_off))
     if not lines or not lines[0].startswith("vm=%s " % VM):
         raise BenchError("vm create printed: %r" % lines[:3])
     try:
@@ -347,14 +349,21 @@ def sweep(args, owner, store):
     rows, working_sets = [], {}
     wls = workloads(args)
     for w in wls:
-        for frac in args.fractions:
+        runs = [(f, False) for f in args.fractions]
+        if args.no_readahead_at:
+            runs.append((args.no_readahead_at, True))
+        for frac, ra_off in runs:
             local = local_pages_for(frac, w, working_sets.get(w.name), args.local_basis)
             label = "%d %% (%s)" % (frac, mib(local)) if local else "100 % (no limit)"
+            if ra_off:
+                label += ", read-ahead off"
             print("bench-paging: %s %s local=%s ..." % (w.name, w.cmdline, label),
                   file=sys.stderr, flush=True)
             try:
-                sample = run_one(owner, store, w, local, args.run_timeout)
+                sample = run_one(owner, store, w, local, args.run_timeout, ra_off)
                 row = compute_row(w, frac, local, sample, args.ips)
+                if ra_off:
+                    row["local"] += ", read-ahead off"
                 if frac >= 100 and row["touched"]:
                     working_sets[w.name] = row["touched"]
                 print("bench-paging:   %s, %.0f s wall" % (row["time"], row["wall"]),
@@ -518,6 +527,8 @@ def main():
                     help="local limits in percent of the working set (100 first)")
     ap.add_argument("--local-basis", choices=("measured", "region"), default="measured",
                     help="the working set: pages the 100 %% run touched, or the region's MiB")
+    ap.add_argument("--no-readahead-at", type=int, default=25,
+                    help="also run at this local %% with read-ahead off (0: not)")
     ap.add_argument("--memtest-mib", type=int, default=8)
     ap.add_argument("--memtest-passes", type=int, default=2)
     ap.add_argument("--kvstore-mib", type=int, default=4)

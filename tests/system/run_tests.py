@@ -29,6 +29,7 @@ import tests_vm  # noqa: E402,F401
 import tests_platform  # noqa: E402,F401
 import tests_net  # noqa: E402,F401
 import tests_peer  # noqa: E402,F401
+import tests_paging  # noqa: E402,F401
 
 
 def main():
