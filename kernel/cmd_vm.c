@@ -160,8 +160,9 @@ static civic_err vm_stats(struct vm *vm)
     if (vm->mem)
         guest_mem_get_stats(vm->mem, &gs);
     print_vm_line(vm);
-    if (vm->stop_reason[0])
-        kprintf("stop_reason=\"%s\"\n", vm->stop_reason);
+    if (vm->stop_reason[0]) /* a paused VM's is why it was paused */
+        kprintf("%s=\"%s\"\n", vm->state == VM_PAUSED ? "pause_reason" : "stop_reason",
+                vm->stop_reason);
     kprintf("pages_touched=%llu\npages_zero=%llu\nept_table_pages=%llu\nfaults=%llu\n",
             (unsigned long long)gs.local_pages, (unsigned long long)gs.zero_pages,
             (unsigned long long)gs.table_pages, (unsigned long long)gs.faults);

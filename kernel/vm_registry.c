@@ -311,6 +311,7 @@ civic_err vm_resume(struct vm *vm, char *err, size_t n)
                     vm_state_name(vm->state));
     clock_resume(vm);
     vm->state = VM_RUNNING;
+    vm->stop_reason[0] = 0; /* why it was paused (remote memory sets one): no longer so */
     return CIVIC_OK;
 }
 

@@ -270,6 +270,10 @@ static bool evict_one(struct vm *vm, uint64_t gfn, uint64_t now)
         frames_freed(vm);
         return true;
     }
+    /* The previous copy, on holders not chosen again, is a version behind: free it there. */
+    for (int i = 0; i < 2; i++)
+        if (freed[i])
+            rm_send_free(freed[i], vm->id, gfn, r->version - 1);
     uint32_t crc = peer_csum(contents, PEER_PAGE_SIZE);
     *slot = (struct rm_pending){.used = true, .vm_id = vm->id, .version = r->version,
                                 .gfn = gfn, .holder = {h0, h1}};

@@ -249,9 +249,16 @@ def compute_row(workload, frac, local_pages, sample, ips):
     lat = [num(st, k) for k in ("fault_ns_median", "fault_ns_p99")]
     row["latency"] = ("%s / %s µs" % tuple("%.0f" % (n / 1000) for n in lat)
                       if None not in lat and faults else "n/a")
-    for side, key in (("owner_host", "owner_ipf"), ("store_host", "store_ipf")):
-        d = delta(sample, side, "civic_ns")
-        row[key] = "%.0f" % (d * ips / 1e9 / faults) if d is not None and faults else "n/a"
+    # civic's own instructions over the run (emulated time neither idle nor in the guest), per
+    # demand fault (each brought read-ahead pages too) and per page that crossed the wire.
+    ins = [delta(sample, side, "civic_ns") for side in ("owner_host", "store_host")]
+    ins = [d * ips / 1e9 if d is not None else None for d in ins]
+    pages = sum(moved) if None not in moved else 0
+
+    def per(n):
+        return " / ".join("%.0f" % (i / n) if i is not None and n else "n/a" for i in ins)
+    row["ipf"] = per(faults or 0)
+    row["ipp"] = per(pages)
     return row
 
 
@@ -273,8 +280,8 @@ COLUMNS = (("workload", "workload"), ("local (of the working set)", "local"),
            ("evictions (sent + zero + clean)", "evictions"),
            ("frames per page moved (owner's NIC)", "frames"),
            ("fault latency median / p99", "latency"),
-           ("civic instructions / remote fault, owner", "owner_ipf"),
-           ("civic instructions / remote fault, store", "store_ipf"))
+           ("civic instructions / remote fault, owner / store", "ipf"),
+           ("civic instructions / page moved, owner / store", "ipp"))
 
 
 def add_slowdowns(rows):
@@ -451,7 +458,7 @@ def self_test():
     assert full["local"] == "100 % (no limit; 2110 pages touched)", full
     assert full["faults"] == "0" and full["readahead"] == "0 / 0", full
     assert full["frames"] == "no pages moved (4 frames)", full
-    assert full["owner_ipf"] == "n/a" and full["latency"] == "n/a", full
+    assert full["ipf"] == "n/a / n/a" and full["latency"] == "n/a", full
     assert full["evictions"] == "0 + 0 zero + 0 clean", full
 
     half_log = mt_log[:-2] + ["memtest: time ms=25002", "memtest: done passes=2 errors=0"]
@@ -468,7 +475,9 @@ def self_test():
     assert half["evictions"] == "3900 + 10 zero + 90 clean", half
     assert half["frames"] == "3.25 (28900 / 8900)", half
     assert half["latency"] == "1500 / 4200 µs", half
-    assert half["owner_ipf"] == "2000" and half["store_ipf"] == "1000", half
+    assert half["ipf"] == "2000 / 1000", half
+    # 8e6 and 4e6 instructions over 8900 pages moved.
+    assert half["ipp"] == "899 / 449", half
 
     kv_log = ["kvstore: table 4 MiB at 0x00200000 slots=65536 keys=32768 ops=20000 write=40% "
               "seed=1", "kvstore: tsc 4000 kHz (50 ms of PIT channel 2)",
@@ -483,7 +492,7 @@ def self_test():
     kvrow = compute_row(kvs, 100, None, bare, 4_000_000)
     assert kvrow["ms"] == 10000 and kvrow["time"] == "10000 ms (2000 ops/s)", kvrow
     assert kvrow["touched"] == 1100, kvrow
-    for k in ("faults", "readahead", "evictions", "frames", "latency", "owner_ipf", "store_ipf"):
+    for k in ("faults", "readahead", "evictions", "frames", "latency"):
         assert kvrow[k] == "n/a", (k, kvrow)
     bad = dict(bare, log=kv_log[:-1] + [kv_log[-1].replace("errors=0", "errors=3")])
     assert compute_row(kvs, 25, 300, bad, 4_000_000)["time"] == \
@@ -505,7 +514,7 @@ def self_test():
     assert lines[3] == "|" + "---|" * len(COLUMNS), lines[3]
     assert lines[5] == ("| sequential | 50 % (4.12 MiB) | 25002 ms | 2.50 x | 4000 | "
                         "750 / 1000 = 75 % | 3900 + 10 zero + 90 clean | 3.25 (28900 / 8900) | "
-                        "1500 / 4200 µs | 2000 | 1000 |"), lines[5]
+                        "1500 / 4200 µs | 2000 / 1000 | 899 / 449 |"), lines[5]
     assert lines[7].startswith("| random | 50 % (2.15 MiB) | failed: vm create ...: unknown "
                                "option 'local=2200K' |"), lines[7]
     assert all(line.count("|") == len(COLUMNS) + 1 for line in lines[2:]), text

@@ -25,6 +25,7 @@ RUN_TIMEOUT = 900.0
 MEMTEST_MIB = 8
 LOCAL = "2M"
 LOCAL_PAGES = 512
+HOST_LOW_MIB = 64  # the owner's RAM in the host-memory test
 
 
 def need_bochs(ctx):
@@ -34,11 +35,12 @@ def need_bochs(ctx):
         raise Skip("no --test-iso given")
 
 
-def cluster(ctx, n, store="64M"):
+def cluster(ctx, n, store="64M", mem=None):
     """n instances joined by bxhub; instance 0 (the owner) peers with the others, which lend
-    `store` each. Returns the emulators."""
+    `store` each. Returns the emulators. mem: the instances' RAM in MiB (default the harness's)."""
     need_bochs(ctx)
-    emus = ctx.boot_many(n, net="hub", iso=ctx.args.test_iso)
+    more = {"mem": mem} if mem else {}
+    emus = ctx.boot_many(n, net="hub", iso=ctx.args.test_iso, **more)
     need_commands(emus, "store", "remote")
     for i, (e, ip) in enumerate(zip(emus, IPS)):
         lines = e.console.command("net set ip=%s/24" % ip, COMMAND_TIMEOUT)
@@ -168,6 +170,27 @@ def paging_memtest_4x_local(ctx):
                 st["evict_clean"], st["remote_faults"], st["readahead_hits"],
                 st["readahead_pages"], int(st["fault_ns_median"]) // 1000,
                 int(st["fault_ns_p99"]) // 1000))
+
+
+@test
+def paging_host_low_on_memory(ctx):
+    """Two VMs without limits that together want more than the host has: civic evicts from
+    them before a frame allocation fails, and both finish verified."""
+    owner, _ = cluster(ctx, 2, mem=HOST_LOW_MIB)
+    free = int(kv(owner.console.command("mem", COMMAND_TIMEOUT))["free_frames"])
+    mib = max(4, (free // 256 - 8) * 5 // 8)  # each fits; both do not
+    for name in ("a", "b"):
+        create(owner.console, name, "memtest", "mem=%dM" % (mib + 4),
+               'cmdline="mib=%d passes=1"' % mib)
+    for name in ("a", "b"):
+        facts = wait_state(owner.console, name, ("stopped",))
+        check(facts.get("exit_code") == "1", "VM %s: %s\n%s"
+              % (name, facts, guest_log(owner.console, name)[-1500:]))
+        check_memtest(guest_log(owner.console, name), 1, mib)
+    evicted = sum(int(stats(owner.console, n)["evictions"]) for n in ("a", "b"))
+    check(evicted > 0, "nothing was evicted with %d free frames and 2 x %d MiB" % (free, mib))
+    ctx.note("host of %d MiB, %d frames free: 2 x memtest %d MiB, %d pages evicted"
+             % (HOST_LOW_MIB, free, mib, evicted))
 
 
 @test
