@@ -97,12 +97,19 @@ enum guest_evict_outcome {
  * page that must be sent is mapped again and CIVIC_ENOENT returned (a D bit read is kept in
  * PAGE_F_DIRTY). CIVIC_ERANGE: gfn is not RAM; CIVIC_EINVAL: not LOCAL or bad holders;
  * CIVIC_EBUSY: PINNED. On an error nothing else changes.
+ * crc: the page's CRC-32C (guest_mem_local_contents), kept in the record by a CLEAN eviction so
+ * the page is checked against it when it comes back.
  */
 civic_err guest_mem_evict(struct guest_mem *gm, uint64_t gfn, uint8_t holder0, uint8_t holder1,
-                          enum guest_evict_outcome *out, const void **contents,
+                          uint32_t crc, enum guest_evict_outcome *out, const void **contents,
                           uint8_t freed_holders[2]);
-/* EVICTING -> REMOTE (page_evict_done's acked_mask), frees the frame. */
-civic_err guest_mem_evict_done(struct guest_mem *gm, uint64_t gfn, unsigned acked_mask);
+/* EVICTING -> REMOTE (page_evict_done's acked_mask; crc: the CRC-32C of the copy sent), frees
+ * the frame. */
+civic_err guest_mem_evict_done(struct guest_mem *gm, uint64_t gfn, unsigned acked_mask,
+                               uint32_t crc);
+/* A LOCAL page's contents (read only, valid while it stays LOCAL and the guest does not run),
+ * or NULL: for the checksum of a page about to be evicted. */
+const void *guest_mem_local_contents(const struct guest_mem *gm, uint64_t gfn);
 /* EVICTING -> LOCAL, mapped again RWX (if EPT lacks a table page the next fault maps it). */
 civic_err guest_mem_evict_abort(struct guest_mem *gm, uint64_t gfn);
 /* REMOTE -> FETCHING; CIVIC_EIO if the page is lost. */

@@ -45,7 +45,7 @@ static void stale_holders(const uint8_t old[2], uint8_t h0, uint8_t h1, uint8_t 
 }
 
 civic_err guest_mem_evict(struct guest_mem *gm, uint64_t gfn, uint8_t holder0, uint8_t holder1,
-                          enum guest_evict_outcome *out, const void **contents,
+                          uint32_t crc, enum guest_evict_outcome *out, const void **contents,
                           uint8_t freed_holders[2])
 {
     if (!out || !contents || !freed_holders)
@@ -85,7 +85,7 @@ civic_err guest_mem_evict(struct guest_mem *gm, uint64_t gfn, uint8_t holder0, u
             *contents = NULL;
         }
     } else if (!dirty) {
-        err = page_evict_clean(r, &pfn);
+        err = page_evict_clean(r, &pfn, crc);
         if (err == CIVIC_OK) {
             gm_free_frame(gm, pfn);
             gm_moved(gm, PAGE_LOCAL, PAGE_REMOTE);
@@ -121,13 +121,22 @@ civic_err guest_mem_evict(struct guest_mem *gm, uint64_t gfn, uint8_t holder0, u
     return CIVIC_OK;
 }
 
-civic_err guest_mem_evict_done(struct guest_mem *gm, uint64_t gfn, unsigned acked_mask)
+const void *guest_mem_local_contents(const struct guest_mem *gm, uint64_t gfn)
+{
+    const struct page_record *r = guest_mem_record(gm, gfn);
+    if (!r || r->state != PAGE_LOCAL)
+        return NULL;
+    return gm_frame_virt(gm, r->where << GM_PAGE_SHIFT);
+}
+
+civic_err guest_mem_evict_done(struct guest_mem *gm, uint64_t gfn, unsigned acked_mask,
+                               uint32_t crc)
 {
     struct page_record *r = ram_rec(gm, gfn);
     if (!r)
         return trace_error(CIVIC_ERANGE);
     uint64_t pfn;
-    civic_err err = page_evict_done(r, &pfn, acked_mask);
+    civic_err err = page_evict_done(r, &pfn, acked_mask, crc);
     if (err != CIVIC_OK)
         return err;
     gm_free_frame(gm, pfn); /* unmapped and invalidated when the eviction began */

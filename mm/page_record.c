@@ -75,7 +75,7 @@ civic_err page_evict_begin(struct page_record *r, uint64_t *pfn, uint8_t holder0
     return CIVIC_OK;
 }
 
-civic_err page_evict_clean(struct page_record *r, uint64_t *pfn)
+civic_err page_evict_clean(struct page_record *r, uint64_t *pfn, uint32_t crc)
 {
     if (!in_state(r, PAGE_LOCAL) || !pfn)
         return trace_error(CIVIC_EINVAL);
@@ -85,12 +85,13 @@ civic_err page_evict_clean(struct page_record *r, uint64_t *pfn)
         return trace_error(CIVIC_EINVAL);
     *pfn = r->where;
     r->state = PAGE_REMOTE;
-    r->where = 0;
+    r->where = crc;
     r->flags &= (uint8_t)~PAGE_F_LOCAL_ONLY;
     return CIVIC_OK;
 }
 
-civic_err page_evict_done(struct page_record *r, uint64_t *pfn, unsigned acked_mask)
+civic_err page_evict_done(struct page_record *r, uint64_t *pfn, unsigned acked_mask,
+                          uint32_t crc)
 {
     if (!in_state(r, PAGE_EVICTING) || !pfn || acked_mask > 3)
         return trace_error(CIVIC_EINVAL);
@@ -103,7 +104,7 @@ civic_err page_evict_done(struct page_record *r, uint64_t *pfn, unsigned acked_m
     if (!(acked_mask & 1))
         drop_holder(r, 0);
     r->state = PAGE_REMOTE;
-    r->where = 0;
+    r->where = crc;
     return CIVIC_OK;
 }
 
@@ -213,8 +214,8 @@ civic_err page_check(const struct page_record *r)
              r->version != 0;
         break;
     case PAGE_REMOTE:
-    case PAGE_FETCHING:
-        ok = r->where == 0 && !(r->flags & PAGE_F_LOCAL_ONLY) && r->version != 0;
+    case PAGE_FETCHING: /* where: the copy's CRC-32C */
+        ok = r->where <= UINT32_MAX && !(r->flags & PAGE_F_LOCAL_ONLY) && r->version != 0;
         break;
     }
     return ok ? CIVIC_OK : trace_error(CIVIC_ECORRUPT);

@@ -21,15 +21,18 @@
 enum page_state {
     PAGE_ZERO = 0,     /* never touched, or found all zero at eviction: reads as zeros, no frame */
     PAGE_LOCAL = 1,    /* in a host frame: where = host frame number */
-    PAGE_REMOTE = 2,   /* held by peers only: holder[], version */
+    PAGE_REMOTE = 2,   /* held by peers only: holder[], version; where = the CRC-32C of the copy
+                        * as this host sent it, so a page coming back is checked against what
+                        * left, not against what the holder claims */
     PAGE_EVICTING = 3, /* in flight out: the copy is being made; the frame (where) is kept until
                         * a holder acknowledges it */
-    PAGE_FETCHING = 4, /* in flight in: requested from a holder; no frame yet */
+    PAGE_FETCHING = 4, /* in flight in: requested from a holder; no frame yet; where as REMOTE */
 };
 #define PAGE_STATES 5
 
 struct page_record {
-    uint64_t where;    /* LOCAL, EVICTING: host frame number; else 0 */
+    uint64_t where;    /* LOCAL, EVICTING: host frame number; REMOTE, FETCHING: the copy's CRC-32C;
+                        * ZERO: 0 */
     uint32_t version;  /* generation of the newest copy made elsewhere (0: never copied); bumped
                         * only when a new copy is started (evict_begin), so it grows for the life
                         * of the VM (on wrap-around it skips 0). As wide as the page store's and
@@ -68,15 +71,19 @@ civic_err page_release(struct page_record *r, uint64_t *pfn, uint8_t holders_out
  * evict_done); clears DIRTY, COPY, PREFETCHED. */
 civic_err page_evict_begin(struct page_record *r, uint64_t *pfn, uint8_t holder0, uint8_t holder1);
 /* LOCAL with COPY and without DIRTY -> REMOTE (CIVIC_EBUSY if PINNED): *pfn = the frame (the
- * caller frees it); where 0; version and holders kept; clears PREFETCHED. */
-civic_err page_evict_clean(struct page_record *r, uint64_t *pfn);
+ * caller frees it); where = crc, the contents' CRC-32C; version and holders kept; clears
+ * PREFETCHED. */
+civic_err page_evict_clean(struct page_record *r, uint64_t *pfn, uint32_t crc);
 /* EVICTING -> REMOTE: bit i of acked_mask = holder[i] acknowledged (only bits 0 and 1 exist);
  * holders not acked are removed (a replica is promoted to primary); the mask must name at least
- * one present holder. *pfn = the frame (the caller frees it). */
-civic_err page_evict_done(struct page_record *r, uint64_t *pfn, unsigned acked_mask);
+ * one present holder. *pfn = the frame (the caller frees it); where = crc, the CRC-32C of the
+ * copy the holders acknowledged. */
+civic_err page_evict_done(struct page_record *r, uint64_t *pfn, unsigned acked_mask,
+                          uint32_t crc);
 /* EVICTING -> LOCAL: the copy did not happen: holders 0, no COPY, DIRTY set; version kept. */
 civic_err page_evict_abort(struct page_record *r);
-/* REMOTE -> FETCHING; CIVIC_EIO (nothing changed) when no holder is left: the page is lost. */
+/* REMOTE -> FETCHING (where, the copy's CRC, kept: the arriving page must match it); CIVIC_EIO
+ * (nothing changed) when no holder is left: the page is lost. */
 civic_err page_fetch_begin(struct page_record *r);
 /* FETCHING -> LOCAL: where = pfn; COPY set when a holder is left (it keeps its copy); DIRTY
  * cleared; PREFETCHED if prefetched. */

@@ -209,7 +209,10 @@ void rm_on_data(struct peer *p, const struct peer_msg *m)
                                                      : "is not in the peer's store");
         return;
     }
-    if (peer_csum(m->page.data, PEER_PAGE_SIZE) != m->page.crc) {
+    /* End to end: against the checksum this host computed when the page left (kept in the
+     * record), not only the one the holder sends along. */
+    uint32_t crc = peer_csum(m->page.data, PEER_PAGE_SIZE);
+    if (crc != m->page.crc || crc != (uint32_t)r->where) {
         rm_holders.h[h].bad++;
         vm->paging.checksum_errors++;
         bad_page(vm, m->page.gfn, h, "arrived with a bad checksum");

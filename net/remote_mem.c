@@ -256,10 +256,16 @@ static bool evict_one(struct vm *vm, uint64_t gfn, uint64_t now)
     struct rm_pending *slot = pending_slot();
     if (!slot)
         return false;
+    /* The checksum that travels with the copy and stays in the record: the page must match it
+     * when it comes back, whatever a holder says. */
+    const void *page = guest_mem_local_contents(vm->mem, gfn);
+    if (!page)
+        return true; /* no longer local (a concurrent change): skip it */
+    uint32_t crc = peer_csum(page, PEER_PAGE_SIZE);
     enum guest_evict_outcome out;
     const void *contents = NULL;
     uint8_t freed[2] = {0, 0};
-    civic_err e = guest_mem_evict(vm->mem, gfn, h0, h1, &out, &contents, freed);
+    civic_err e = guest_mem_evict(vm->mem, gfn, h0, h1, crc, &out, &contents, freed);
     if (e != CIVIC_OK)
         return e == CIVIC_EBUSY; /* pinned or changed: skip it, keep going */
     const struct page_record *r = guest_mem_record(vm->mem, gfn);
@@ -274,9 +280,8 @@ static bool evict_one(struct vm *vm, uint64_t gfn, uint64_t now)
     for (int i = 0; i < 2; i++)
         if (freed[i])
             rm_send_free(freed[i], vm->id, gfn, r->version - 1);
-    uint32_t crc = peer_csum(contents, PEER_PAGE_SIZE);
     *slot = (struct rm_pending){.used = true, .vm_id = vm->id, .version = r->version,
-                                .gfn = gfn, .holder = {h0, h1}};
+                                .gfn = gfn, .crc = crc, .holder = {h0, h1}};
     if (send_put(h0, vm->id, gfn, r->version, contents, crc) != CIVIC_OK)
         slot->answered |= 1;
     if (h1 && send_put(h1, vm->id, gfn, r->version, contents, crc) != CIVIC_OK)
@@ -418,7 +423,7 @@ static void settle(struct rm_pending *q)
         return;
     }
     if (q->acked) {
-        guest_mem_evict_done(vm->mem, q->gfn, q->acked);
+        guest_mem_evict_done(vm->mem, q->gfn, q->acked, q->crc);
         vm->paging.pages_out++;
         frames_freed(vm);
     } else {

@@ -23,6 +23,7 @@ struct rm_pending {
     uint32_t vm_id;
     uint32_t version;
     uint64_t gfn;
+    uint32_t crc; /* of the copy sent: the record keeps it once the copy is acknowledged */
     uint8_t holder[2];
     uint8_t acked;    /* bit i: holder[i] stored the copy */
     uint8_t answered; /* bit i: holder[i] answered (or is gone) */

@@ -456,13 +456,16 @@ static void pattern(uint8_t *page, unsigned seed)
         page[i] = (uint8_t)(i * 131 + seed * 7 + 1 + (i >> 8));
 }
 
+/* The checksum the caller computed for a page it evicts: a CLEAN eviction keeps it. */
+#define TEST_CRC 0x5eed1234u
+
 static civic_err evict(struct guest_mem *gm, uint64_t gfn, uint8_t h0, uint8_t h1,
                        enum guest_evict_outcome *out, const void **contents, uint8_t freed[2])
 {
     *out = (enum guest_evict_outcome)77;
     *contents = (const void *)&fake;
     freed[0] = freed[1] = 0xee;
-    return guest_mem_evict(gm, gfn, h0, h1, out, contents, freed);
+    return guest_mem_evict(gm, gfn, h0, h1, TEST_CRC, out, contents, freed);
 }
 
 /* A page written with pattern(seed), evicted (SEND) to h0/h1 and acknowledged by both: REMOTE. */
@@ -471,14 +474,19 @@ static void make_remote(struct guest_mem *gm, uint64_t gfn, unsigned seed, uint8
     uint8_t page[4096];
     pattern(page, seed);
     assert_int_equal(guest_mem_write(gm, gfn << 12, page, sizeof(page)), CIVIC_OK);
+    const void *local = guest_mem_local_contents(gm, gfn);
+    assert_non_null(local);
+    assert_memory_equal(local, page, 4096);
     enum guest_evict_outcome out;
     const void *contents;
     uint8_t freed[2];
     assert_int_equal(evict(gm, gfn, h0, h1, &out, &contents, freed), CIVIC_OK);
     assert_int_equal(out, GUEST_EVICT_SEND);
     assert_memory_equal(contents, page, 4096);
-    assert_int_equal(guest_mem_evict_done(gm, gfn, 3), CIVIC_OK);
+    assert_ptr_equal(guest_mem_local_contents(gm, gfn), NULL); /* no longer LOCAL */
+    assert_int_equal(guest_mem_evict_done(gm, gfn, 3, TEST_CRC), CIVIC_OK);
     assert_int_equal(record(gm, gfn).state, PAGE_REMOTE);
+    assert_int_equal(record(gm, gfn).where, TEST_CRC);
 }
 
 /* A REMOTE page fetched back with pattern(seed): LOCAL with COPY. */
@@ -533,7 +541,7 @@ static void test_limit(void **state)
     assert_int_equal(out, GUEST_EVICT_SEND);
     assert_int_equal(guest_mem_frames_held(gm), 3);
     assert_int_equal(guest_mem_fault(gm, 5 << 12, SLAT_W), CIVIC_EAGAIN);
-    assert_int_equal(guest_mem_evict_done(gm, 0, 1), CIVIC_OK);
+    assert_int_equal(guest_mem_evict_done(gm, 0, 1, TEST_CRC), CIVIC_OK);
     assert_int_equal(guest_mem_frames_held(gm), 2);
     assert_int_equal(guest_mem_fault(gm, 5 << 12, SLAT_W), CIVIC_OK);
     assert_int_equal(guest_mem_frames_held(gm), 3);
@@ -641,14 +649,14 @@ static void test_evict_send(void **state)
     uint8_t b;
     assert_int_equal(guest_mem_read(gm, 0x9000, &b, 1), CIVIC_EAGAIN);
     assert_int_equal(guest_mem_write(gm, 0x9000, &b, 1), CIVIC_EAGAIN);
-    assert_int_equal(guest_mem_evict_done(gm, 9, 0), CIVIC_EINVAL);
+    assert_int_equal(guest_mem_evict_done(gm, 9, 0, TEST_CRC), CIVIC_EINVAL);
     assert_int_equal(record(gm, 9).state, PAGE_EVICTING);
 
     /* The replica acknowledged only: promoted. The frame goes. */
-    assert_int_equal(guest_mem_evict_done(gm, 9, 2), CIVIC_OK);
+    assert_int_equal(guest_mem_evict_done(gm, 9, 2, TEST_CRC), CIVIC_OK);
     r = record(gm, 9);
     assert_int_equal(r.state, PAGE_REMOTE);
-    assert_int_equal(r.where, 0);
+    assert_int_equal(r.where, TEST_CRC); /* the acknowledged copy's checksum */
     assert_int_equal(r.version, 1);
     assert_int_equal(r.holder[0], 8);
     assert_int_equal(r.holder[1], 0);
@@ -659,8 +667,8 @@ static void test_evict_send(void **state)
     assert_int_equal(st.evicting_pages, 0);
     assert_int_equal(st.local_pages, 1);
     assert_int_equal(guest_mem_frames_held(gm), 1);
-    assert_int_equal(guest_mem_evict_done(gm, 9, 1), CIVIC_EINVAL);
-    assert_int_equal(guest_mem_evict_done(gm, 256, 1), CIVIC_ERANGE);
+    assert_int_equal(guest_mem_evict_done(gm, 9, 1, TEST_CRC), CIVIC_EINVAL);
+    assert_int_equal(guest_mem_evict_done(gm, 256, 1, TEST_CRC), CIVIC_ERANGE);
     guest_mem_destroy(gm);
     assert_int_equal(fake.live, 0);
 }
@@ -689,6 +697,7 @@ static void test_evict_clean_and_dirty(void **state)
     assert_int_equal(r.version, 1);
     assert_int_equal(r.holder[0], 1); /* the new holders were not needed */
     assert_int_equal(r.holder[1], 2);
+    assert_int_equal(r.where, TEST_CRC); /* the page is checked against it when it comes back */
     assert_false(fake_is_live(hpa));
     assert_false(mapped(gm, 2, NULL));
     assert_true(fake.live <= before - 1); /* the frame, and tables left empty */
@@ -705,7 +714,7 @@ static void test_evict_clean_and_dirty(void **state)
     assert_int_equal(record(gm, 2).version, 2);
     assert_int_equal(freed[0], 0); /* same holders: the new copy replaces the old */
     assert_int_equal(freed[1], 0);
-    assert_int_equal(guest_mem_evict_done(gm, 2, 3), CIVIC_OK);
+    assert_int_equal(guest_mem_evict_done(gm, 2, 3, TEST_CRC), CIVIC_OK);
 
     /* Written by the guest (an EPT D bit): sent again. */
     fetch_back(gm, 2, 6, false);
@@ -714,7 +723,7 @@ static void test_evict_clean_and_dirty(void **state)
     assert_int_equal(evict(gm, 2, 1, 2, &out, &contents, freed), CIVIC_OK);
     assert_int_equal(out, GUEST_EVICT_SEND);
     assert_int_equal(record(gm, 2).version, 3);
-    assert_int_equal(guest_mem_evict_done(gm, 2, 3), CIVIC_OK);
+    assert_int_equal(guest_mem_evict_done(gm, 2, 3, TEST_CRC), CIVIC_OK);
 
     /* Sent to other holders: the previous copy's holders are to be freed. */
     fetch_back(gm, 2, 7, false);
@@ -723,13 +732,13 @@ static void test_evict_clean_and_dirty(void **state)
     assert_int_equal(out, GUEST_EVICT_SEND);
     assert_int_equal(freed[0], 1);
     assert_int_equal(freed[1], 0);
-    assert_int_equal(guest_mem_evict_done(gm, 2, 3), CIVIC_OK);
+    assert_int_equal(guest_mem_evict_done(gm, 2, 3, TEST_CRC), CIVIC_OK);
     fetch_back(gm, 2, 7, false);
     guest_writes(gm, 2);
     assert_int_equal(evict(gm, 2, 5, 0, &out, &contents, freed), CIVIC_OK);
     assert_int_equal(freed[0], 2);
     assert_int_equal(freed[1], 9);
-    assert_int_equal(guest_mem_evict_done(gm, 2, 1), CIVIC_OK);
+    assert_int_equal(guest_mem_evict_done(gm, 2, 1, TEST_CRC), CIVIC_OK);
 
     /* Never copied: always sent, even if never written since it was populated. */
     assert_int_equal(guest_mem_write(gm, 0x7000, &x, 1), CIVIC_OK);
@@ -802,9 +811,9 @@ static void test_evict_refusals(void **state)
         assert_int_equal(out, 77);
         assert_int_equal(freed[0], 0xee);
     }
-    assert_int_equal(guest_mem_evict(gm, 3, 1, 0, NULL, &contents, freed), CIVIC_EINVAL);
-    assert_int_equal(guest_mem_evict(gm, 3, 1, 0, &out, NULL, freed), CIVIC_EINVAL);
-    assert_int_equal(guest_mem_evict(gm, 3, 1, 0, &out, &contents, NULL), CIVIC_EINVAL);
+    assert_int_equal(guest_mem_evict(gm, 3, 1, 0, TEST_CRC, NULL, &contents, freed), CIVIC_EINVAL);
+    assert_int_equal(guest_mem_evict(gm, 3, 1, 0, TEST_CRC, &out, NULL, freed), CIVIC_EINVAL);
+    assert_int_equal(guest_mem_evict(gm, 3, 1, 0, TEST_CRC, &out, &contents, NULL), CIVIC_EINVAL);
     pin(gm, 3);
     assert_int_equal(evict(gm, 3, 1, 0, &out, &contents, freed), CIVIC_EBUSY);
     /* Nothing moved: still mapped, its D bit still in the EPT. */

@@ -46,14 +46,18 @@ struct outs {
     uint8_t holders[2];
 };
 
+/* Checksums of copies, kept in REMOTE and FETCHING records. */
+#define CRC_A 0xc1c2c3c4u
+#define CRC_B 0xd1d2d3d4u
+
 static civic_err apply(struct page_record *r, enum transition t, struct outs *o)
 {
     switch (t) {
     case T_TOUCH: return page_touch(r, 0x1234);
     case T_RELEASE: return page_release(r, &o->pfn, o->holders);
     case T_EVICT_BEGIN: return page_evict_begin(r, &o->pfn, 5, 6);
-    case T_EVICT_CLEAN: return page_evict_clean(r, &o->pfn);
-    case T_EVICT_DONE: return page_evict_done(r, &o->pfn, 3);
+    case T_EVICT_CLEAN: return page_evict_clean(r, &o->pfn, CRC_A);
+    case T_EVICT_DONE: return page_evict_done(r, &o->pfn, 3, CRC_B);
     case T_EVICT_ABORT: return page_evict_abort(r);
     case T_FETCH_BEGIN: return page_fetch_begin(r);
     case T_FETCH_DONE: return page_fetch_done(r, 0x5678, false);
@@ -283,10 +287,10 @@ static void test_evict_clean(void **state)
 {
     struct page_record r = in_state(PAGE_LOCAL); /* COPY, PREFETCHED, not DIRTY */
     uint64_t pfn = 0;
-    assert_int_equal(page_evict_clean(&r, &pfn), CIVIC_OK);
+    assert_int_equal(page_evict_clean(&r, &pfn, CRC_A), CIVIC_OK);
     assert_int_equal(pfn, PFN);
     assert_int_equal(r.state, PAGE_REMOTE);
-    assert_int_equal(r.where, 0);
+    assert_int_equal(r.where, CRC_A); /* the copy's checksum, to check the page against */
     assert_int_equal(r.version, 41);
     assert_int_equal(r.flags, 0);
     assert_int_equal(r.holder[0], H0);
@@ -302,15 +306,15 @@ static void test_evict_clean(void **state)
             r.holder[0] = r.holder[1] = 0;
         struct page_record before = r;
         pfn = 0xdead;
-        assert_int_equal(page_evict_clean(&r, &pfn), CIVIC_EINVAL);
+        assert_int_equal(page_evict_clean(&r, &pfn, CRC_A), CIVIC_EINVAL);
         assert_same(r, before);
         assert_int_equal(pfn, 0xdead);
     }
     r = in_state(PAGE_LOCAL);
     r.flags |= PAGE_F_PINNED;
     struct page_record before = r;
-    assert_int_equal(page_evict_clean(&r, &pfn), CIVIC_EBUSY);
-    assert_int_equal(page_evict_clean(&r, NULL), CIVIC_EINVAL);
+    assert_int_equal(page_evict_clean(&r, &pfn, CRC_A), CIVIC_EBUSY);
+    assert_int_equal(page_evict_clean(&r, NULL, CRC_A), CIVIC_EINVAL);
     assert_same(r, before);
 }
 
@@ -326,10 +330,10 @@ static struct page_record evicting(uint8_t h0, uint8_t h1)
 static void check_done(struct page_record r, unsigned mask, uint8_t want0, uint8_t want1)
 {
     uint64_t pfn = 0;
-    assert_int_equal(page_evict_done(&r, &pfn, mask), CIVIC_OK);
+    assert_int_equal(page_evict_done(&r, &pfn, mask, CRC_B), CIVIC_OK);
     assert_int_equal(pfn, PFN);
     assert_int_equal(r.state, PAGE_REMOTE);
-    assert_int_equal(r.where, 0);
+    assert_int_equal(r.where, CRC_B);
     assert_int_equal(r.version, 41);
     assert_int_equal(r.flags, 0);
     assert_int_equal(r.holder[0], want0);
@@ -341,7 +345,7 @@ static void check_done_refused(struct page_record r, unsigned mask)
 {
     struct page_record before = r;
     uint64_t pfn = 0xdead;
-    assert_int_equal(page_evict_done(&r, &pfn, mask), CIVIC_EINVAL);
+    assert_int_equal(page_evict_done(&r, &pfn, mask, CRC_B), CIVIC_EINVAL);
     assert_same(r, before);
     assert_int_equal(pfn, 0xdead);
 }
@@ -364,8 +368,8 @@ static void test_evict_done_masks(void **state)
 
     struct page_record r = evicting(H0, H1);
     struct page_record before = r;
-    assert_int_equal(page_evict_done(&r, NULL, 3), CIVIC_EINVAL);
-    assert_int_equal(page_evict_done(NULL, NULL, 3), CIVIC_EINVAL);
+    assert_int_equal(page_evict_done(&r, NULL, 3, CRC_B), CIVIC_EINVAL);
+    assert_int_equal(page_evict_done(NULL, NULL, 3, CRC_B), CIVIC_EINVAL);
     assert_same(r, before);
 }
 
@@ -579,6 +583,10 @@ static void set_where_huge(struct page_record *r)
 {
     r->where = PAGE_PFN_LIMIT;
 }
+static void set_where_beyond_crc(struct page_record *r)
+{
+    r->where = (uint64_t)UINT32_MAX + 1;
+}
 static void set_holder(struct page_record *r)
 {
     r->holder[0] = 1;
@@ -651,12 +659,12 @@ static void test_check(void **state)
         {"evicting prefetched", PAGE_EVICTING, set_prefetched},
         {"evicting version 0", PAGE_EVICTING, clear_version},
         {"evicting frame beyond 52 bits", PAGE_EVICTING, set_where_huge},
-        {"remote with where", PAGE_REMOTE, set_where},
+        {"remote with a checksum wider than 32 bits", PAGE_REMOTE, set_where_beyond_crc},
         {"remote dirty", PAGE_REMOTE, set_dirty},
         {"remote copy", PAGE_REMOTE, set_copy},
         {"remote prefetched", PAGE_REMOTE, set_prefetched},
         {"remote version 0", PAGE_REMOTE, clear_version},
-        {"fetching with where", PAGE_FETCHING, set_where},
+        {"fetching with a checksum wider than 32 bits", PAGE_FETCHING, set_where_beyond_crc},
         {"fetching dirty", PAGE_FETCHING, set_dirty},
         {"fetching copy", PAGE_FETCHING, set_copy},
         {"fetching version 0", PAGE_FETCHING, clear_version},
@@ -678,16 +686,23 @@ static void test_life_cycle(void **state)
     assert_int_equal(page_touch(&r, 10), CIVIC_OK);
     assert_int_equal(page_evict_begin(&r, &pfn, 1, 2), CIVIC_OK);
     assert_int_equal(r.version, 1);
-    assert_int_equal(page_evict_done(&r, &pfn, 3), CIVIC_OK);
+    assert_int_equal(page_evict_done(&r, &pfn, 3, CRC_A), CIVIC_OK);
+    assert_int_equal(r.where, CRC_A);
+    assert_int_equal(page_fetch_begin(&r), CIVIC_OK);
+    assert_int_equal(r.where, CRC_A); /* the arriving page is checked against it */
+    assert_int_equal(page_fetch_abort(&r), CIVIC_OK);
+    assert_int_equal(r.where, CRC_A);
     assert_int_equal(page_fetch_begin(&r), CIVIC_OK);
     assert_int_equal(page_fetch_done(&r, 11, false), CIVIC_OK);
-    assert_int_equal(page_evict_clean(&r, &pfn), CIVIC_OK);
+    assert_int_equal(r.where, 11);
+    assert_int_equal(page_evict_clean(&r, &pfn, CRC_A), CIVIC_OK);
     assert_int_equal(pfn, 11);
+    assert_int_equal(r.where, CRC_A);
     assert_int_equal(r.version, 1); /* no new copy */
     assert_int_equal(page_fetch_begin(&r), CIVIC_OK);
     assert_int_equal(page_fetch_done(&r, 12, true), CIVIC_OK);
     assert_int_equal(page_note_dirty(&r), CIVIC_OK);
-    assert_int_equal(page_evict_clean(&r, &pfn), CIVIC_EINVAL);
+    assert_int_equal(page_evict_clean(&r, &pfn, CRC_A), CIVIC_EINVAL);
     assert_int_equal(page_evict_begin(&r, &pfn, 2, 0), CIVIC_OK);
     assert_int_equal(r.version, 2);
     assert_int_equal(page_evict_abort(&r), CIVIC_OK);
