@@ -7,8 +7,11 @@
 #include "kernel/console.h"
 #include "kernel/shell.h"
 #include "kernel/vm.h"
+#include "kernel/vm_registry.h"
 #include "mm/guest_mem.h"
+#include "net/net_config.h"
 #include "net/remote_mem.h"
+#include "net/remote_mem_int.h"
 
 static void kv(const char *key, uint64_t v)
 {
@@ -56,6 +59,28 @@ void remote_mem_print_vm(struct vm *vm)
     kv("fault_ns_median", lat.median);
     kv("fault_ns_p99", lat.p99);
     kv("fault_ns_max", lat.max);
+}
+
+void remote_mem_print_holders(void)
+{
+    for (uint8_t h = 1; h <= HOLDERS_MAX; h++) {
+        const struct holder *x = &rm_holders.h[h];
+        if (!x->host_id)
+            continue;
+        char ip[NET_IPV4_STR_MAX];
+        net_format_ipv4(x->ip, ip);
+        uint64_t pages = 0;
+        for (size_t i = 0; vm_at(i); i++)
+            if (vm_at(i)->mem)
+                pages += guest_mem_pages_on_holder(vm_at(i)->mem, h);
+        kprintf("holder=%u id=0x%llx ip=%s state=%s pages=%llu puts=%llu acks=%llu refused=%llu "
+                "gets=%llu data=%llu bad=%llu\n",
+                h, (unsigned long long)x->host_id, ip,
+                x->serial ? "up" : (x->lost ? "lost" : "down"), (unsigned long long)pages,
+                (unsigned long long)x->puts, (unsigned long long)x->acks,
+                (unsigned long long)x->refused, (unsigned long long)x->gets,
+                (unsigned long long)x->data, (unsigned long long)x->bad);
+    }
 }
 
 static civic_err cmd_remote(int argc, char **argv)

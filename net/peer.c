@@ -20,9 +20,9 @@
 #include "net/net.h"
 #include "net/net_config.h"
 #include "net/net_int.h"
+#include "net/peer_services.h"
 #include "net/peer_txq.h"
 
-#define PEER_SERVICES_MAX 8
 #define POLL_INTERVAL 2 /* lwIP's tcp_poll, in its coarse ticks (500 ms): a backstop for flush */
 
 struct peer {
@@ -38,14 +38,7 @@ struct peer {
     struct peer_rx rx; /* last: the big one */
 };
 
-struct service {
-    uint16_t first, last;
-    peer_service_fn fn;
-};
-
 static struct peer *peers[PEER_MAX];
-static struct service services[PEER_SERVICES_MAX];
-static peer_watch_fn watchers[PEER_WATCHERS_MAX];
 static struct tcp_pcb *listener;
 static bool listen_tried; /* once: a failure to listen is logged once, not every turn */
 static uint64_t self_id;
@@ -77,56 +70,12 @@ const struct peer_conn_config *peer_get_config(void)
     return &config;
 }
 
-civic_err peer_register_service(uint16_t first, uint16_t last, peer_service_fn fn)
-{
-    if (first > last || !fn)
-        return trace_error(CIVIC_EINVAL);
-    for (size_t i = 0; i < PEER_SERVICES_MAX; i++) {
-        struct service *s = &services[i];
-        if (s->fn && !(last < s->first || first > s->last))
-            return trace_error(CIVIC_EEXIST);
-    }
-    for (size_t i = 0; i < PEER_SERVICES_MAX; i++) {
-        if (!services[i].fn) {
-            services[i] = (struct service){first, last, fn};
-            return CIVIC_OK;
-        }
-    }
-    return trace_error(CIVIC_ENOMEM);
-}
-
-civic_err peer_register_watcher(peer_watch_fn fn)
-{
-    for (size_t i = 0; i < PEER_WATCHERS_MAX; i++) {
-        if (!watchers[i]) {
-            watchers[i] = fn;
-            return CIVIC_OK;
-        }
-    }
-    return trace_error(CIVIC_ENOMEM);
-}
-
 static void announce(struct peer *p, enum peer_event ev, bool lost)
 {
     struct peer_info info;
     peer_get_info(p, &info);
     p->announced = ev == PEER_EV_UP;
-    for (size_t i = 0; i < PEER_WATCHERS_MAX; i++)
-        if (watchers[i])
-            watchers[i](ev, &info, lost);
-}
-
-static void dispatch(struct peer *p, const struct peer_msg *m)
-{
-    for (size_t i = 0; i < PEER_SERVICES_MAX; i++) {
-        struct service *s = &services[i];
-        if (s->fn && m->type >= s->first && m->type <= s->last) {
-            s->fn(p, m);
-            return;
-        }
-    }
-    /* The capability was accepted but no service is linked in: nothing to act on. */
-    log_warn("peer: no service for %s (0x%04x); ignored", peer_type_name(m->type), m->type);
+    peer_services_announce(ev, &info, lost);
 }
 
 static void fmt_ip(uint32_t ip, char buf[NET_IPV4_STR_MAX])
@@ -255,7 +204,7 @@ static void apply(struct peer *p, const struct peer_conn_out *out, const struct 
     if (out->established)
         on_established(p);
     if (out->deliver && m && p->conn.state == PEER_CONN_ESTABLISHED)
-        dispatch(p, m);
+        peer_services_dispatch(p, m);
     if (out->close && !p->dead) {
         report_end(p, out);
         flush(p);

@@ -7,7 +7,6 @@
 #include <stdarg.h>
 
 #include "kernel/arch.h"
-#include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/log.h"
 #include "kernel/string.h"
@@ -224,12 +223,11 @@ static civic_err send_put(uint8_t h, uint32_t vm_id, uint64_t gfn, uint32_t vers
     return e;
 }
 
-/* Frames freed by this VM's eviction may end other waits. */
-static void frames_freed(struct vm *vm)
+/* Frames freed by one VM's eviction may end any VM's wait for a frame (host memory is shared). */
+static void frames_freed(void)
 {
     for (size_t i = 0; vm_at(i); i++)
         rm_wake(vm_at(i));
-    (void)vm;
 }
 
 /* One victim: drop it (zero), unmap it (clean) or send it. False when it could not be sent
@@ -273,7 +271,7 @@ static bool evict_one(struct vm *vm, uint64_t gfn, uint64_t now)
         for (int i = 0; i < 2; i++)
             if (freed[i])
                 rm_send_free(freed[i], vm->id, gfn, r->version);
-        frames_freed(vm);
+        frames_freed();
         return true;
     }
     /* The previous copy, on holders not chosen again, is a version behind: free it there. */
@@ -425,10 +423,20 @@ static void settle(struct rm_pending *q)
     if (q->acked) {
         guest_mem_evict_done(vm->mem, q->gfn, q->acked, q->crc);
         vm->paging.pages_out++;
-        frames_freed(vm);
+        frames_freed();
     } else {
         guest_mem_evict_abort(vm->mem, q->gfn);
     }
+}
+
+/* Whether the page record of m's page relies on holder h's copy at m's version. */
+static bool record_names(const struct peer_msg *m, uint8_t h)
+{
+    struct vm *vm = rm_vm_by_id(m->page.vm);
+    const struct page_record *r = vm ? guest_mem_record(vm->mem, m->page.gfn) : NULL;
+    if (!r || r->version != m->page.version || (r->holder[0] != h && r->holder[1] != h))
+        return false;
+    return r->state != PAGE_ZERO && (r->state != PAGE_LOCAL || (r->flags & PAGE_F_COPY));
 }
 
 static void on_put_ack(struct peer *p, const struct peer_msg *m)
@@ -441,7 +449,9 @@ static void on_put_ack(struct peer *p, const struct peer_msg *m)
                              : NULL;
     if (!q) {
         stale_acks++;
-        if (h && m->page.status == PEER_PAGE_OK) /* a copy nobody waits for: free it */
+        /* A copy nobody waits for (its eviction was cancelled, its VM is gone) is freed; never
+         * one the record still counts on, whatever a confused or hostile peer repeats. */
+        if (h && m->page.status == PEER_PAGE_OK && !record_names(m, h))
             rm_send_free(h, m->page.vm, m->page.gfn, m->page.version);
         return;
     }
@@ -540,28 +550,6 @@ void remote_mem_get_host_stats(struct remote_mem_host_stats *st)
     }
     st->inflight_puts = inflight;
     st->stale_acks = stale_acks;
-}
-
-void remote_mem_print_holders(void)
-{
-    for (uint8_t h = 1; h <= HOLDERS_MAX; h++) {
-        const struct holder *x = &rm_holders.h[h];
-        if (!x->host_id)
-            continue;
-        char ip[NET_IPV4_STR_MAX];
-        net_format_ipv4(x->ip, ip);
-        uint64_t pages = 0;
-        for (size_t i = 0; vm_at(i); i++)
-            if (vm_at(i)->mem)
-                pages += guest_mem_pages_on_holder(vm_at(i)->mem, h);
-        kprintf("holder=%u id=0x%llx ip=%s state=%s pages=%llu puts=%llu acks=%llu refused=%llu "
-                "gets=%llu data=%llu bad=%llu\n",
-                h, (unsigned long long)x->host_id, ip,
-                x->serial ? "up" : (x->lost ? "lost" : "down"), (unsigned long long)pages,
-                (unsigned long long)x->puts, (unsigned long long)x->acks,
-                (unsigned long long)x->refused, (unsigned long long)x->gets,
-                (unsigned long long)x->data, (unsigned long long)x->bad);
-    }
 }
 
 /* ---- the unit ---- */
