@@ -100,7 +100,7 @@ def handshake(ctx, emus):
     _, fb = peer_list(b)
     pa = add_peer(a, IPS[1])
     check(pa["id"] == fb["self_id"], "a sees id %s, b says it is %s" % (pa["id"], fb["self_id"]))
-    check(pa["caps"] == "0x1", "accepted caps %s, want 0x1 (bench)" % pa["caps"])
+    check(pa["caps"] == "0x3", "accepted caps %s, want 0x3 (bench, page)" % pa["caps"])
     peers, _ = wait_peers(b, lambda ps: any(p["state"] == "established" for p in ps), 30,
                           "the accepted connection")
     check(peers[0]["id"] == fa["self_id"] and peers[0]["address"] == IPS[0]
