@@ -86,10 +86,17 @@ def vm_errors(ctx):
     error_line(con, "vm create a hello cpus=0", "bad vCPU count")
     error_line(con, "vm create a hello cpus=9", "bad vCPU count")
     error_line(con, "vm create a hello cpus=two", "bad vCPU count")
+    error_line(con, "vm create a hello local=lots", "bad size")
+    error_line(con, "vm create a hello local=4K", "bad local size")
+    error_line(con, "vm create a hello replicas=3", "bad replica count")
+    error_line(con, "vm create a hello readahead=maybe", "readahead must be on or off")
     lines = con.command("vm create a hello cpus=2", COMMAND_TIMEOUT)
-    check(lines[:1] == ["vm=a state=created mem_mib=64 cpus=2"],
+    check(lines[:1] == ["vm=a state=created mem_mib=64 cpus=2 local_kib=65536 replicas=1"],
           "vm create printed:\n%s" % show(lines))
     error_line(con, "vm create a hello", "exists")
+    error_line(con, "vm limit a", "needs NAME and SIZE")
+    error_line(con, "vm limit nosuch 2M", "no VM named")
+    error_line(con, "vm limit a 12K", "bad local size")
     error_line(con, "vm resume a", "not paused")
     error_line(con, "vm pause a", "not running")
     error_line(con, "vm reset a", "has not started")
