@@ -8,6 +8,7 @@ Waits are generous timeouts on conditions (hang guards), never bounds on perform
 import re
 import time
 
+from guest_tests_qemu import memtest_checksum
 from systest import COMMAND_TIMEOUT, Skip, check, kv, show, test
 from tests_net import need_commands
 from tests_peer import peer_lines, wait_log
@@ -106,22 +107,9 @@ def wait_guest(con, name, regex, what, timeout=RUN_TIMEOUT):
         time.sleep(1.0)
 
 
-def checksum(mib, pass_no):
-    """memtest's checksum of one pass (guests/memtest/memtest.c)."""
-    m = 0xffffffff
-    total = 0
-    for i in range(mib * 0x100000 // 4):
-        x = ((0x200000 + 4 * i) * 0x9e3779b1 + pass_no * 0x85ebca77) & m
-        x ^= x >> 15
-        x = (x * 0x2c1b3c6d) & m
-        x ^= x >> 12
-        total = (((total << 1) | (total >> 31)) & m) ^ x
-    return total
-
-
 def check_memtest(text, passes, mib=MEMTEST_MIB):
     for p in range(1, passes + 1):
-        want = "memtest: pass %d ok checksum=%08x" % (p, checksum(mib, p))
+        want = "memtest: pass %d ok checksum=%08x" % (p, memtest_checksum(mib, p))
         check(want in text.splitlines(), "no %r in:\n%s" % (want, text[-1500:]))
     check("memtest: done passes=%d errors=0" % passes in text, text[-1500:])
 
