@@ -18,47 +18,7 @@
 #include "net/peer.h"
 #include "net/store.h"
 
-/* ---- console double ---- */
-static char out[1 << 14];
-static size_t out_len;
-
-void console_putc(char c)
-{
-    if (out_len + 1 < sizeof out) {
-        out[out_len++] = c;
-        out[out_len] = 0;
-    }
-}
-void console_write(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        console_putc(s[i]);
-}
-void console_puts(const char *s)
-{
-    console_write(s, strlen(s));
-}
-int console_getc(void)
-{
-    return -1;
-}
-void console_set_redraw_hook(void (*hook)(void)) {}
-bool console_attached(void)
-{
-    return false;
-}
-static void emit(void *ctx, char c)
-{
-    console_putc(c);
-}
-int kprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = kvformat(emit, NULL, fmt, ap);
-    va_end(ap);
-    return n;
-}
+#include "console_double.h"
 
 /* ---- store and peer doubles ---- */
 static struct store_stats fake_stats;
